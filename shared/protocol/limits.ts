@@ -1,0 +1,53 @@
+/** Limits shared by every party of protocol v1. Decoders enforce them; senders stay within them. */
+
+/** The version every worker<->manager message carries in `v`. */
+export const PROTOCOL_VERSION = 1;
+
+/** Largest user request body, in UTF-16 characters (JavaScript string length). */
+export const MAX_BODY = 65_536;
+
+/**
+ * Largest worker<->manager body. Senders split batches so the body stays under this many UTF-8
+ * bytes (see encodeBatches); since a character is at least one byte, receivers can check the
+ * cheaper string length. Half the common server stanza limit of 256 KiB (Prosody's
+ * c2s_stanza_size_limit default, ejabberd's example max_stanza_size), leaving room for XML
+ * escaping of the body text.
+ */
+export const MAX_WORKER_BODY = 131_072;
+
+/** Deepest nesting of lists and objects in any body; deeper input is refused while parsing. */
+export const MAX_DEPTH = 32;
+
+/** Most tasks in one job; task indexes run from 0 to queue - 1. */
+export const MAX_QUEUE = 10_000_000;
+
+/** Longest `command` or `cleanup`. */
+export const MAX_COMMAND = 4096;
+
+/** A tag of `requires` or `provides`. */
+export const TAG_RE = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/;
+
+/** Most tags a job may require. */
+export const MAX_REQUIRES = 32;
+
+/** Most tags a worker may provide. */
+export const MAX_PROVIDES = 256;
+
+export const MAX_CORES = 1024;
+
+/** In MB: 16 TiB. */
+export const MAX_RAM_MB = 16_777_216;
+
+export const MAX_RETRIES = 100;
+
+/** Longest stdout/stderr tail (and spawn error) in a task result. */
+export const TAIL_CHARS = 4096;
+
+/** Most items in one `tasks`, `task_results`, `cancel_tasks` or `ack` message. */
+export const MAX_BATCH = 1000;
+
+/** Most failures listed in a one-job status reply. */
+export const MAX_FAILURES_LISTED = 20;
+
+/** Longest free-text `reason` in an error or rejection. */
+export const MAX_REASON = 4096;

@@ -1,0 +1,208 @@
+/**
+ * User <-> manager messages (seed 001): requests arrive as JSON or Python literals in chat
+ * bodies, replies always leave as strict JSON.
+ */
+import { z } from 'zod';
+import { parseObject, pickSchema, validate } from './decode.ts';
+import {
+  failure,
+  USER_ERROR_CODES,
+  type Decoded,
+  type ProtocolError,
+  type UserErrorCode,
+} from './errors.ts';
+import {
+  commandLine,
+  cores,
+  count,
+  FIELD_DESCRIPTIONS,
+  jobId,
+  ramMb,
+  tagList,
+  taskIndex,
+  wholeNumber,
+} from './fields.ts';
+import { HELP_TEXT } from './help.ts';
+import {
+  MAX_BODY,
+  MAX_FAILURES_LISTED,
+  MAX_QUEUE,
+  MAX_REASON,
+  MAX_REQUIRES,
+  MAX_RETRIES,
+  MAX_WORKER_BODY,
+  TAIL_CHARS,
+} from './limits.ts';
+
+// Requests are strict: an unknown field is an error, so typos like 'requries' are caught.
+
+export const jobRequestSchema = z.strictObject({
+  type: z.literal('job'),
+  command: commandLine,
+  queue: wholeNumber(1, MAX_QUEUE),
+  requires: tagList(MAX_REQUIRES).default([]),
+  cleanup: commandLine.optional(),
+  cores: cores.default(1),
+  ram: ramMb.default(0),
+  retries: wholeNumber(0, MAX_RETRIES).default(0),
+});
+export const statusRequestSchema = z.strictObject({
+  type: z.literal('status'),
+  job_id: jobId.optional(),
+});
+export const cancelRequestSchema = z.strictObject({
+  type: z.literal('cancel'),
+  job_id: jobId.optional(),
+});
+export const helpRequestSchema = z.strictObject({ type: z.literal('help') });
+
+export type JobRequest = z.output<typeof jobRequestSchema>;
+export type StatusRequest = z.output<typeof statusRequestSchema>;
+export type CancelRequest = z.output<typeof cancelRequestSchema>;
+export type HelpRequest = z.output<typeof helpRequestSchema>;
+export type UserRequest = JobRequest | StatusRequest | CancelRequest | HelpRequest;
+
+// Replies are read leniently (unknown fields dropped) so older clients keep working.
+
+const timestamp = z.iso.datetime({ offset: true });
+
+export const jobStartedSchema = z.object({ type: z.literal('job_started'), job_id: jobId });
+export const jobRejectedSchema = z.object({
+  type: z.literal('job_rejected'),
+  reason: z.string().max(MAX_REASON),
+});
+export const taskFailureSchema = z.object({
+  index: taskIndex,
+  exit_code: z.int().nullable(),
+  signal: z.string().nullable(),
+  stderr_tail: z.string().max(TAIL_CHARS),
+});
+export const jobStatusSchema = z.object({
+  job_id: jobId,
+  command: z.string(),
+  queue: wholeNumber(1, MAX_QUEUE),
+  state: z.enum(['running', 'finished', 'cancelled']),
+  done: count,
+  failed: count,
+  cancelled: count,
+  running: count,
+  queued: count,
+  submitted_at: timestamp,
+  finished_at: timestamp.optional(),
+  /** Estimated seconds until the job finishes. */
+  eta_s: z.number().min(0).optional(),
+  /** The first failed tasks; only when the request named one job_id. */
+  failures: z.array(taskFailureSchema).max(MAX_FAILURES_LISTED).optional(),
+});
+export const statusReplySchema = z.object({
+  type: z.literal('status'),
+  jobs: z.array(jobStatusSchema),
+});
+export const cancelledReplySchema = z.object({
+  type: z.literal('cancelled'),
+  job_ids: z.array(jobId),
+  /** How many tasks were cancelled. */
+  tasks: count,
+});
+export const jobFinishedSchema = z.object({
+  type: z.literal('job_finished'),
+  job_id: jobId,
+  done: count,
+  failed: count,
+  cancelled: count,
+});
+export const errorReplySchema = z.object({
+  type: z.literal('error'),
+  code: z.enum(USER_ERROR_CODES),
+  reason: z.string().max(MAX_REASON),
+  help: z.string().optional(),
+});
+export const helpReplySchema = z.object({ type: z.literal('help'), text: z.string() });
+
+export type JobStarted = z.output<typeof jobStartedSchema>;
+export type JobRejected = z.output<typeof jobRejectedSchema>;
+export type TaskFailure = z.output<typeof taskFailureSchema>;
+export type JobStatus = z.output<typeof jobStatusSchema>;
+export type StatusReply = z.output<typeof statusReplySchema>;
+export type CancelledReply = z.output<typeof cancelledReplySchema>;
+export type JobFinished = z.output<typeof jobFinishedSchema>;
+export type ErrorReply = z.output<typeof errorReplySchema>;
+export type HelpReply = z.output<typeof helpReplySchema>;
+export type UserReply =
+  JobStarted | JobRejected | StatusReply | CancelledReply | JobFinished | ErrorReply | HelpReply;
+
+// A Map, not an object literal: a 'type' such as 'constructor' must not find Object.prototype.
+const REQUESTS = new Map<string, UserRequestSchema>([
+  ['job', jobRequestSchema],
+  ['status', statusRequestSchema],
+  ['cancel', cancelRequestSchema],
+  ['help', helpRequestSchema],
+]);
+type UserRequestSchema =
+  | typeof jobRequestSchema
+  | typeof statusRequestSchema
+  | typeof cancelRequestSchema
+  | typeof helpRequestSchema;
+
+const REPLIES = new Map<string, UserReplySchema>([
+  ['job_started', jobStartedSchema],
+  ['job_rejected', jobRejectedSchema],
+  ['status', statusReplySchema],
+  ['cancelled', cancelledReplySchema],
+  ['job_finished', jobFinishedSchema],
+  ['error', errorReplySchema],
+  ['help', helpReplySchema],
+]);
+type UserReplySchema =
+  | typeof jobStartedSchema
+  | typeof jobRejectedSchema
+  | typeof statusReplySchema
+  | typeof cancelledReplySchema
+  | typeof jobFinishedSchema
+  | typeof errorReplySchema
+  | typeof helpReplySchema;
+
+/** Decodes a chat body sent to the manager. Never throws. */
+export function decodeUserRequest(body: string): Decoded<UserRequest, UserErrorCode> {
+  if (body.length > MAX_BODY) {
+    return failure(
+      'too_large',
+      `message is ${body.length} characters long; the limit is ${MAX_BODY}`,
+    );
+  }
+  if (body.trim().toLowerCase() === 'help') return { ok: true, message: { type: 'help' } };
+  const parsed = parseObject(body, MAX_BODY, "{'type':'status'}");
+  if (!parsed.ok) return parsed;
+  const schema = pickSchema(parsed.message, REQUESTS);
+  if (!schema.ok) return schema;
+  return validate(schema.message, parsed.message, FIELD_DESCRIPTIONS);
+}
+
+/** Decodes a manager's reply (for the CLI and other clients). Never throws. */
+export function decodeUserReply(body: string): Decoded<UserReply, UserErrorCode> {
+  const parsed = parseObject(body, MAX_WORKER_BODY, `{"type":"job_started","job_id":1}`);
+  if (!parsed.ok) return parsed;
+  const schema = pickSchema(parsed.message, REPLIES);
+  if (!schema.ok) return schema;
+  return validate(schema.message, parsed.message, FIELD_DESCRIPTIONS);
+}
+
+/** The codes whose reply carries the help text: the sender probably did not mean a command. */
+const HELP_CODES: ReadonlySet<UserErrorCode> = new Set([
+  'bad_syntax',
+  'not_an_object',
+  'unknown_type',
+]);
+
+export function errorReply(
+  error: ProtocolError<UserErrorCode>,
+  withHelp = HELP_CODES.has(error.code),
+): ErrorReply {
+  const reply: ErrorReply = { type: 'error', code: error.code, reason: error.reason };
+  if (withHelp) reply.help = HELP_TEXT;
+  return reply;
+}
+
+export function helpReply(): HelpReply {
+  return { type: 'help', text: HELP_TEXT };
+}

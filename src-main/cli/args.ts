@@ -1,0 +1,172 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Config } from './config.ts';
+import { CliError, EXIT } from './errors.ts';
+
+/** Command-line parsing: every command has a fixed set of options; anything else fails loudly. */
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+const CONNECTION: Options = {
+  server: { type: 'string' },
+  jid: { type: 'string' },
+  password: { type: 'string' },
+  manager: { type: 'string' },
+  config: { type: 'string' },
+  'data-dir': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+export const COMMANDS = {
+  manager: {
+    summary: 'run the manager (needs --jid, --password of the manager account)',
+    usage:
+      'kestrel manager [--submitters LIST] [--workers LIST] [--admins LIST] [--ping-interval S]',
+    positionals: 0,
+    options: {
+      ...CONNECTION,
+      submitters: { type: 'string' },
+      workers: { type: 'string' },
+      admins: { type: 'string' },
+      'ping-interval': { type: 'string' },
+    },
+  },
+  worker: {
+    summary: 'run a worker that takes tasks from --manager',
+    usage: 'kestrel worker [--provides A,B] [--slots N] [--name NAME]',
+    positionals: 0,
+    options: {
+      ...CONNECTION,
+      provides: { type: 'string' },
+      slots: { type: 'string' },
+      name: { type: 'string' },
+    },
+  },
+  submit: {
+    summary: 'submit a job: COMMAND runs once per index 0..N-1',
+    usage:
+      'kestrel submit COMMAND --queue N [--requires A,B] [--cores N] [--ram MB] [--retries N] [--cleanup CMD] [--wait]',
+    positionals: 1,
+    options: {
+      ...CONNECTION,
+      queue: { type: 'string', short: 'n' },
+      requires: { type: 'string' },
+      cores: { type: 'string' },
+      ram: { type: 'string' },
+      retries: { type: 'string' },
+      cleanup: { type: 'string' },
+      wait: { type: 'boolean', short: 'w' },
+    },
+  },
+  status: {
+    summary: 'show your jobs, or one job',
+    usage: 'kestrel status [JOB_ID]',
+    positionals: -1,
+    options: CONNECTION,
+  },
+  cancel: {
+    summary: 'cancel all your jobs, or one job',
+    usage: 'kestrel cancel [JOB_ID]',
+    positionals: -1,
+    options: CONNECTION,
+  },
+} satisfies Record<
+  string,
+  { summary: string; usage: string; positionals: number; options: Options }
+>;
+
+export type CommandName = keyof typeof COMMANDS;
+
+export interface Parsed {
+  command: CommandName;
+  positionals: string[];
+  values: Record<string, string | boolean | undefined>;
+  configPath: string | undefined;
+  flags: Config;
+  json: boolean;
+  help: boolean;
+}
+
+export function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
+  return [
+    'usage: kestrel COMMAND [options]',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    'connection options (also from KESTREL_SERVER, KESTREL_JID, KESTREL_PASSWORD, KESTREL_MANAGER, KESTREL_DATA_DIR',
+    'or a JSON config file: --config FILE, default ~/.config/kestrel/config.json):',
+    '  --server xmpp://HOST:PORT  --jid USER@DOMAIN  --password PW  --manager JID  --data-dir DIR  --json',
+    '',
+    'Run `kestrel COMMAND --help` for the options of one command.',
+  ].join('\n');
+}
+
+export const splitList = (value: string | undefined): string[] | undefined =>
+  value === undefined
+    ? undefined
+    : value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+
+export function intOption(values: Parsed['values'], name: string, min: number): number | undefined {
+  const raw = values[name];
+  if (raw === undefined || typeof raw === 'boolean') return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < min)
+    throw new CliError(`--${name} must be a whole number ≥ ${min} (got '${raw}')`, EXIT.usage);
+  return Number(raw);
+}
+
+export function parse(argv: string[]): Parsed {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    throw new CliError(usage(), name === undefined ? EXIT.usage : EXIT.ok);
+  }
+  if (!Object.hasOwn(COMMANDS, name))
+    throw new CliError(`unknown command '${name}'\n\n${usage()}`, EXIT.usage);
+  const command = name as CommandName;
+  const spec = COMMANDS[command];
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: spec.options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new CliError(`${(error as Error).message}\nusage: ${spec.usage}`, EXIT.usage);
+  }
+  const values = parsed.values as Parsed['values'];
+  const help = values.help === true;
+  const max = spec.positionals === -1 ? 1 : spec.positionals;
+  if (
+    !help &&
+    (parsed.positionals.length > max ||
+      (spec.positionals > 0 && parsed.positionals.length < spec.positionals))
+  ) {
+    throw new CliError(`wrong number of arguments\nusage: ${spec.usage}`, EXIT.usage);
+  }
+  const str = (key: string) =>
+    typeof values[key] === 'string' ? (values[key] as string) : undefined;
+  const flags: Config = {};
+  const set = (key: keyof Config, value: unknown) => {
+    if (value !== undefined) Object.assign(flags, { [key]: value });
+  };
+  set('server', str('server'));
+  set('jid', str('jid'));
+  set('password', str('password'));
+  set('manager', str('manager'));
+  set('dataDir', str('data-dir'));
+  set('provides', splitList(str('provides')));
+  set('slots', intOption(values, 'slots', 1));
+  set('submitters', splitList(str('submitters')));
+  set('workers', splitList(str('workers')));
+  set('admins', splitList(str('admins')));
+  return {
+    command,
+    positionals: parsed.positionals,
+    values,
+    configPath: str('config'),
+    flags,
+    json: values.json === true,
+    help,
+  };
+}

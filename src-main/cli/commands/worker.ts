@@ -1,0 +1,68 @@
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { bareJid, domainOf, localOf } from '../../common/jid.ts';
+import { createLogger } from '../../common/log.ts';
+import { createExecutor } from '../../worker/executor.ts';
+import { readProfile } from '../../worker/profile.ts';
+import { createWorkerService } from '../../worker/service.ts';
+import { createConnection } from '../../xmpp/connection.ts';
+import type { Parsed } from '../args.ts';
+import { loadConfig, requireKeys, serviceUrl } from '../config.ts';
+import { CliError, EXIT } from '../errors.ts';
+import { untilSignal } from '../signals.ts';
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export async function runWorker(args: Parsed): Promise<number> {
+  const config = requireKeys(
+    loadConfig(args.flags, process.env, args.configPath),
+    ['jid', 'password', 'manager'],
+    'the worker’s account and its manager',
+  );
+  const name =
+    typeof args.values.name === 'string' ? args.values.name : `${hostname()}-${process.pid}`;
+  if (!NAME_RE.test(name))
+    throw new CliError(
+      `--name must be letters, digits, '.', '_' or '-' (got '${name}')`,
+      EXIT.usage,
+    );
+  // Like Celery's workers: one log file and one pid file per worker, under the data directory.
+  const dir = join(config.dataDir, 'workers');
+  mkdirSync(dir, { recursive: true });
+  const logFile = join(dir, `${name}.log`);
+  const pidFile = join(dir, `${name}.pid`);
+  writeFileSync(pidFile, `${process.pid}\n`);
+  const log = createLogger((line) => {
+    process.stderr.write(line);
+    appendFileSync(logFile, line);
+  }, `worker ${name}`);
+  try {
+    const profile = await readProfile({ provides: config.provides, slots: config.slots });
+    const connection = createConnection({
+      service: serviceUrl(config.server),
+      domain: domainOf(config.jid),
+      username: localOf(config.jid),
+      password: config.password,
+      resource: name,
+      acceptSubscription: (jid) => bareJid(jid) === bareJid(config.manager),
+    });
+    connection.on('error', (error) => log.warn('xmpp', { error: String(error) }));
+    const executor = createExecutor({ workRoot: join(config.dataDir, 'work', name) });
+    const service = createWorkerService({
+      connection,
+      manager: config.manager,
+      executor,
+      profile,
+      log,
+    });
+    await service.start();
+    log.info('profile', { ...profile });
+    const signal = await untilSignal();
+    log.info(`${signal}: stopping (killing ${service.running()} running tasks)`);
+    await service.stop();
+    return 0;
+  } finally {
+    rmSync(pidFile, { force: true });
+  }
+}

@@ -1,0 +1,115 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Connection and role settings, one typed schema merged from a config file, the environment and
+ * flags: flags win over the environment, the environment over the file.
+ */
+
+const list = z.array(z.string().min(1));
+
+export const configSchema = z
+  .object({
+    server: z
+      .string()
+      .min(1)
+      .describe('XMPP server, xmpp://host:port (default xmpp://127.0.0.1:5222)'),
+    jid: z.string().includes('@').describe('this client’s account, user@domain'),
+    password: z.string().min(1),
+    manager: z.string().includes('@').describe('the manager’s JID'),
+    dataDir: z
+      .string()
+      .min(1)
+      .describe('where the manager keeps its store and workers their logs and pid files'),
+    provides: list.describe('tags this worker provides'),
+    slots: z.int().min(1).max(4096).describe('tasks a worker runs at once (default: its cores)'),
+    submitters: list.describe('JIDs or @domains allowed to submit (default: the manager’s domain)'),
+    workers: list.describe('JIDs or @domains allowed to work (default: the manager’s domain)'),
+    admins: list.describe('JIDs that may see and cancel every job'),
+  })
+  .partial()
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  readonly code = 'bad_config';
+}
+
+const ENV: Record<string, keyof Config> = {
+  KESTREL_SERVER: 'server',
+  KESTREL_JID: 'jid',
+  KESTREL_PASSWORD: 'password',
+  KESTREL_MANAGER: 'manager',
+  KESTREL_DATA_DIR: 'dataDir',
+};
+
+export function defaultConfigPath(env: NodeJS.ProcessEnv): string {
+  return (
+    env.KESTREL_CONFIG ??
+    join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'kestrel', 'config.json')
+  );
+}
+
+function parse(source: string, raw: unknown): Config {
+  const result = configSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const where = issue?.path.join('.') || '(top level)';
+  throw new ConfigError(`${source}: ${where}: ${issue?.message ?? 'invalid'}`);
+}
+
+function readFile(path: string, required: boolean): Config {
+  if (!existsSync(path)) {
+    if (required) throw new ConfigError(`config file ${path} does not exist`);
+    return {};
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  return parse(`config file ${path}`, raw);
+}
+
+export function loadConfig(
+  flags: Config,
+  env: NodeJS.ProcessEnv,
+  configPath?: string,
+): Config & { dataDir: string; server: string } {
+  const file = readFile(configPath ?? defaultConfigPath(env), configPath !== undefined);
+  const fromEnv: Config = {};
+  for (const [name, key] of Object.entries(ENV)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') Object.assign(fromEnv, { [key]: value });
+  }
+  const merged = { ...file, ...parse('environment', fromEnv), ...parse('flags', flags) };
+  return {
+    ...merged,
+    server: merged.server ?? 'xmpp://127.0.0.1:5222',
+    dataDir:
+      merged.dataDir ?? join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'kestrel'),
+  };
+}
+
+/** `host:port` or `xmpp://host:port` → `xmpp://host:port`. */
+export function serviceUrl(server: string): string {
+  return server.includes('://') ? server : `xmpp://${server}`;
+}
+
+export function requireKeys<C extends Config, K extends keyof Config>(
+  config: C,
+  keys: readonly K[],
+  hint: string,
+): C & Required<Pick<Config, K>> {
+  const missing = keys.filter((k) => config[k] === undefined);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `missing ${missing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} (${hint})`,
+    );
+  }
+  return config as C & Required<Pick<Config, K>>;
+}

@@ -1,0 +1,390 @@
+import { createJobTasks, type JobTasks } from './job-tasks.ts';
+import { fits, provides } from './matching.ts';
+import type {
+  Action,
+  JobCounts,
+  JobInfo,
+  PresenceShow,
+  TaskDispatch,
+  TaskRef,
+  TaskResult,
+  TaskState,
+  WorkerProfile,
+} from './types.ts';
+import {
+  createWorkerState,
+  isEligible,
+  occupy,
+  release,
+  resetCapacity,
+  taskKey,
+  type WorkerState,
+} from './workers.ts';
+
+/**
+ * The scheduling core: pure and synchronous. Events go in, actions come out; the clock is injected.
+ * The service around it persists the actions' store effects, then sends their messages.
+ */
+
+export interface SchedulerOptions {
+  now: () => number;
+  /** A task lost this many times (its worker vanished while running it) fails for good. */
+  maxLost?: number;
+  /** How long a restarted manager waits for a worker that held tasks before requeueing them. */
+  restoreGraceMs?: number;
+}
+
+export type Lookup<T> = { ok: true; value: T } | { ok: false; code: 'unknown_job' | 'forbidden' };
+
+export interface Scheduler {
+  submit(info: JobInfo): Action[];
+  presence(jid: string, available: boolean, show?: PresenceShow): Action[];
+  profile(jid: string, profile: WorkerProfile, running: TaskRef[]): Action[];
+  results(jid: string, results: TaskResult[]): Action[];
+  /** A worker stopped answering pings: treat it as gone until it sends a profile again. */
+  unresponsive(jid: string): Action[];
+  cancel(
+    requester: string,
+    jobId: number | undefined,
+    admin: boolean,
+  ): Lookup<{ jobIds: number[]; tasks: number; actions: Action[] }>;
+  jobs(requester: string, jobId: number | undefined, admin: boolean): Lookup<JobTasks[]>;
+  tick(): Action[];
+  /** Workers that hold tasks, for liveness pings. */
+  holders(): string[];
+  workers(): readonly WorkerState[];
+  restoreJob(
+    info: JobInfo,
+    ended?: { counts: JobCounts; cancelledAt?: number; finishedAt: number },
+  ): void;
+  restoreTask(
+    ref: TaskRef,
+    state: TaskState,
+    failures: number,
+    lost: number,
+    worker?: string,
+  ): void;
+  /** Start the grace period for workers that held tasks when the manager stopped. */
+  finishRestore(): Action[];
+  /** The manager lost its connection: every worker must report again within the grace period. */
+  expectReports(): void;
+}
+
+export function createScheduler(options: SchedulerOptions): Scheduler {
+  const now = options.now;
+  const maxLost = options.maxLost ?? 5;
+  const graceMs = options.restoreGraceMs ?? 15_000;
+  const jobs = new Map<number, JobTasks>();
+  /** Jobs with tasks not yet ended, in submission order (FIFO matching). */
+  let active: JobTasks[] = [];
+  const workers = new Map<string, WorkerState>();
+  /** Which worker holds each running task. */
+  const holder = new Map<number, string>();
+  /** Workers a task was taken from, whose late results are still welcome. */
+  const formerHolders = new Map<number, Set<string>>();
+
+  const specOf = (jobId: number) => jobs.get(jobId)?.info.spec;
+
+  function worker(jid: string): WorkerState {
+    let state = workers.get(jid);
+    if (!state) {
+      state = createWorkerState(jid);
+      workers.set(jid, state);
+    }
+    return state;
+  }
+
+  function fill(w: WorkerState, out: Action[]): void {
+    if (!isEligible(w) || w.free.slots <= 0 || !w.profile) return;
+    const tasks: TaskDispatch[] = [];
+    for (const job of active) {
+      if (job.counts.queued === 0 || !provides(w.profile, job.info.spec)) continue;
+      const spec = job.info.spec;
+      for (let n = fits(w.free, spec); n > 0; n -= 1) {
+        const taken = job.take();
+        if (!taken) break;
+        job.startedAt ??= now();
+        const ref = { jobId: job.info.id, index: taken.index, attempt: taken.attempt };
+        const key = taskKey(ref.jobId, ref.index);
+        holder.set(key, w.jid);
+        occupy(w, key, ref, spec);
+        tasks.push({
+          ...ref,
+          command: spec.command,
+          cleanup: spec.cleanup,
+          cores: spec.cores,
+          ram: spec.ram,
+        });
+      }
+      if (w.free.slots <= 0) break;
+    }
+    if (tasks.length > 0) out.push({ kind: 'dispatch', worker: w.jid, tasks });
+  }
+
+  function fillAll(out: Action[]): void {
+    if (!active.some((job) => job.counts.queued > 0)) return;
+    for (const w of workers.values()) fill(w, out);
+  }
+
+  function finishIfEnded(job: JobTasks, out: Action[]): void {
+    if (job.finishedAt !== undefined || !job.isEnded()) return;
+    job.finishedAt = now();
+    const counts = { ...job.counts };
+    out.push({
+      kind: 'job_finished',
+      jobId: job.info.id,
+      to: job.info.replyTo,
+      counts,
+      at: job.finishedAt,
+    });
+    job.release();
+    active = active.filter((j) => j !== job);
+  }
+
+  /** Take a running task away from its holder and put it back in the queue (or fail it if lost too often). */
+  function requeue(job: JobTasks, index: number, out: Action[]): void {
+    const key = taskKey(job.info.id, index);
+    const jid = holder.get(key);
+    const ref = { jobId: job.info.id, index, attempt: job.attempts(index) };
+    holder.delete(key);
+    if (jid !== undefined) {
+      const w = workers.get(jid);
+      if (w) release(w, key, job.info.spec);
+      let former = formerHolders.get(key);
+      if (!former) formerHolders.set(key, (former = new Set()));
+      former.add(jid);
+    }
+    const lost = job.addLost(index);
+    if (lost >= maxLost) {
+      job.set(index, 'failed');
+      formerHolders.delete(key);
+      out.push({
+        kind: 'give_up',
+        task: ref,
+        reason: `task lost ${lost} times: its worker vanished each time`,
+      });
+      finishIfEnded(job, out);
+      return;
+    }
+    job.requeue(index);
+    out.push({ kind: 'requeue', task: ref, lost });
+  }
+
+  function drop(jid: string, out: Action[]): void {
+    const w = workers.get(jid);
+    if (!w) return;
+    for (const ref of [...w.running.values()]) {
+      const job = jobs.get(ref.jobId);
+      if (job) requeue(job, ref.index, out);
+    }
+    workers.delete(jid);
+    fillAll(out);
+  }
+
+  function recordResult(jid: string, r: TaskResult, out: Action[]): void {
+    const job = jobs.get(r.jobId);
+    const ack = () =>
+      out.push({
+        kind: 'ack',
+        worker: jid,
+        tasks: [{ jobId: r.jobId, index: r.index, attempt: r.attempt }],
+      });
+    if (!job || r.index >= job.info.spec.queue || job.finishedAt !== undefined) return void ack();
+    const state = job.state(r.index);
+    if (state !== 'running' && state !== 'queued') return void ack();
+    const key = taskKey(r.jobId, r.index);
+    const current = holder.get(key);
+    const isCurrent = current === jid && state === 'running' && r.attempt === job.attempts(r.index);
+    const isFormer = formerHolders.get(key)?.has(jid) === true;
+    if (!isCurrent && !isFormer) return void ack();
+    const success = r.exitCode === 0 && r.signal === null && r.error === undefined;
+    if (!isCurrent && !success) return void ack();
+    if (current !== undefined) {
+      // A former holder's success ends the task; whoever runs it now is told to stop.
+      if (current !== jid)
+        out.push({
+          kind: 'cancel_tasks',
+          worker: current,
+          tasks: [{ jobId: r.jobId, index: r.index, attempt: job.attempts(r.index) }],
+        });
+      const w = workers.get(current);
+      if (w) release(w, key, job.info.spec);
+      holder.delete(key);
+    }
+    let outcome: 'done' | 'failed' | 'retry' = 'done';
+    if (!success) outcome = job.addFailure(r.index) > job.info.spec.retries ? 'failed' : 'retry';
+    if (outcome === 'retry') job.set(r.index, 'queued');
+    else {
+      job.set(r.index, outcome);
+      formerHolders.delete(key);
+    }
+    out.push({ kind: 'record', worker: jid, result: r, outcome });
+    ack();
+    finishIfEnded(job, out);
+  }
+
+  function cancelJob(job: JobTasks, out: Action[]): number {
+    let cancelled = 0;
+    const byWorker = new Map<string, TaskRef[]>();
+    for (let index = 0; index < job.info.spec.queue; index += 1) {
+      const state = job.state(index);
+      if (state !== 'queued' && state !== 'running') continue;
+      const key = taskKey(job.info.id, index);
+      const jid = holder.get(key);
+      if (state === 'running' && jid !== undefined) {
+        const list = byWorker.get(jid) ?? [];
+        list.push({ jobId: job.info.id, index, attempt: job.attempts(index) });
+        byWorker.set(jid, list);
+        const w = workers.get(jid);
+        if (w) release(w, key, job.info.spec);
+        holder.delete(key);
+      }
+      formerHolders.delete(key);
+      job.set(index, 'cancelled');
+      cancelled += 1;
+    }
+    job.cancelledAt = now();
+    out.push({ kind: 'cancel_job', jobId: job.info.id, at: job.cancelledAt });
+    for (const [jid, tasks] of byWorker) out.push({ kind: 'cancel_tasks', worker: jid, tasks });
+    finishIfEnded(job, out);
+    return cancelled;
+  }
+
+  function visible(
+    requester: string,
+    jobId: number | undefined,
+    admin: boolean,
+  ): Lookup<JobTasks[]> {
+    if (jobId === undefined) {
+      return { ok: true, value: [...jobs.values()].filter((job) => job.info.owner === requester) };
+    }
+    const job = jobs.get(jobId);
+    if (!job) return { ok: false, code: 'unknown_job' };
+    if (job.info.owner !== requester && !admin) return { ok: false, code: 'forbidden' };
+    return { ok: true, value: [job] };
+  }
+
+  return {
+    submit(info) {
+      const job = createJobTasks(info);
+      jobs.set(info.id, job);
+      active.push(job);
+      const out: Action[] = [];
+      fillAll(out);
+      return out;
+    },
+
+    presence(jid, available, show) {
+      const out: Action[] = [];
+      if (!available) {
+        drop(jid, out);
+        return out;
+      }
+      const w = worker(jid);
+      w.show = show;
+      fill(w, out);
+      return out;
+    },
+
+    profile(jid, profile, running) {
+      const out: Action[] = [];
+      const w = worker(jid);
+      w.profile = profile;
+      w.expectedUntil = undefined;
+      const reported = new Set(running.map((ref) => taskKey(ref.jobId, ref.index)));
+      for (const [key, ref] of [...w.running]) {
+        const job = jobs.get(ref.jobId);
+        if (!reported.has(key) && job) requeue(job, ref.index, out);
+      }
+      const stray = running.filter((ref) => {
+        const key = taskKey(ref.jobId, ref.index);
+        return holder.get(key) !== jid || w.running.get(key)?.attempt !== ref.attempt;
+      });
+      if (stray.length > 0) out.push({ kind: 'cancel_tasks', worker: jid, tasks: stray });
+      resetCapacity(w, specOf);
+      fill(w, out);
+      fillAll(out);
+      return out;
+    },
+
+    results(jid, results) {
+      const out: Action[] = [];
+      for (const r of results) recordResult(jid, r, out);
+      const w = workers.get(jid);
+      if (w) fill(w, out);
+      // A retried task went back to the queue: any idle worker may take it.
+      if (out.some((a) => a.kind === 'record' && a.outcome === 'retry')) fillAll(out);
+      return out;
+    },
+
+    unresponsive(jid) {
+      const out: Action[] = [];
+      drop(jid, out);
+      return out;
+    },
+
+    cancel(requester, jobId, admin) {
+      const found = visible(requester, jobId, admin);
+      if (!found.ok) return found;
+      const actions: Action[] = [];
+      const jobIds: number[] = [];
+      let tasks = 0;
+      for (const job of found.value) {
+        if (job.finishedAt !== undefined) continue;
+        tasks += cancelJob(job, actions);
+        jobIds.push(job.info.id);
+      }
+      return { ok: true, value: { jobIds, tasks, actions } };
+    },
+
+    jobs: visible,
+
+    tick() {
+      const out: Action[] = [];
+      const t = now();
+      for (const w of [...workers.values()]) {
+        if (w.expectedUntil !== undefined && w.expectedUntil <= t) drop(w.jid, out);
+      }
+      return out;
+    },
+
+    holders: () => [...workers.values()].filter((w) => w.running.size > 0).map((w) => w.jid),
+    workers: () => [...workers.values()],
+
+    restoreJob(info, ended) {
+      const job = createJobTasks(info);
+      jobs.set(info.id, job);
+      if (!ended) {
+        active.push(job);
+        return;
+      }
+      job.release();
+      Object.assign(job.counts, ended.counts);
+      job.cancelledAt = ended.cancelledAt;
+      job.finishedAt = ended.finishedAt;
+    },
+
+    restoreTask(ref, state, failures, lost, jid) {
+      const job = jobs.get(ref.jobId);
+      if (!job || job.finishedAt !== undefined) return;
+      job.restore(ref.index, state, ref.attempt, failures, lost);
+      if (state !== 'running' || jid === undefined) return;
+      const key = taskKey(ref.jobId, ref.index);
+      holder.set(key, jid);
+      worker(jid).running.set(key, ref);
+    },
+
+    finishRestore() {
+      const out: Action[] = [];
+      for (const w of workers.values())
+        if (w.profile === undefined) w.expectedUntil = now() + graceMs;
+      for (const job of [...active]) finishIfEnded(job, out);
+      return out;
+    },
+
+    expectReports() {
+      const until = now() + graceMs;
+      for (const w of workers.values()) w.expectedUntil = until;
+    },
+  };
+}

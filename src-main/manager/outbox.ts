@@ -1,0 +1,109 @@
+import type { Action, TaskDispatch, TaskRef } from './core/types.ts';
+import type { ManagerStore } from './store.ts';
+
+/**
+ * Group commit: actions produced while handling a burst of stanzas are stored in one transaction,
+ * and only then are their messages sent. A task is never sent before its assignment is durable,
+ * and a result is never acked before it is recorded.
+ */
+
+export const MAX_BATCH = 1000;
+
+export interface Outgoing {
+  to: string;
+  message: Record<string, unknown>;
+  /** Called once the message is handed to the connection. */
+  sent?: () => void;
+}
+
+const wireRef = (t: TaskRef) => ({ job_id: t.jobId, index: t.index, attempt: t.attempt });
+
+function wireTask(t: TaskDispatch) {
+  return {
+    ...wireRef(t),
+    command: t.command,
+    ...(t.cleanup === undefined ? {} : { cleanup: t.cleanup }),
+    cores: t.cores,
+    ram: t.ram,
+  };
+}
+
+function chunks<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += MAX_BATCH) out.push(items.slice(i, i + MAX_BATCH));
+  return out;
+}
+
+/** Turn a batch of actions into messages: one `tasks`, `cancel_tasks` and `ack` per worker at most. */
+export function messagesFor(actions: readonly Action[], store: ManagerStore): Outgoing[] {
+  const tasks = new Map<string, TaskDispatch[]>();
+  const cancels = new Map<string, TaskRef[]>();
+  const acks = new Map<string, TaskRef[]>();
+  const add = <T>(map: Map<string, T[]>, key: string, items: T[]) => {
+    const list = map.get(key);
+    if (list) for (const item of items) list.push(item);
+    else map.set(key, [...items]);
+  };
+  const out: Outgoing[] = [];
+  for (const a of actions) {
+    if (a.kind === 'dispatch') add(tasks, a.worker, a.tasks);
+    else if (a.kind === 'cancel_tasks') add(cancels, a.worker, a.tasks);
+    else if (a.kind === 'ack') add(acks, a.worker, a.tasks);
+    else if (a.kind === 'job_finished') {
+      const { done, failed, cancelled } = a.counts;
+      out.push({
+        to: a.to,
+        message: { type: 'job_finished', job_id: a.jobId, done, failed, cancelled },
+        sent: () => store.markNotified(a.jobId),
+      });
+    }
+  }
+  // Cancels first: a worker told to stop a task must not be handed its replacement before.
+  for (const [to, list] of cancels) {
+    for (const part of chunks(list))
+      out.unshift({ to, message: { type: 'cancel_tasks', v: 1, tasks: part.map(wireRef) } });
+  }
+  for (const [to, list] of acks) {
+    for (const part of chunks(list))
+      out.push({ to, message: { type: 'ack', v: 1, results: part.map(wireRef) } });
+  }
+  for (const [to, list] of tasks) {
+    for (const part of chunks(list))
+      out.push({ to, message: { type: 'tasks', v: 1, tasks: part.map(wireTask) } });
+  }
+  return out;
+}
+
+export interface Outbox {
+  push(actions: readonly Action[]): void;
+  /** Store and send everything pending now (used at shutdown). */
+  flush(): void;
+}
+
+export function createOutbox(store: ManagerStore, send: (out: Outgoing) => void): Outbox {
+  let pending: Action[] = [];
+  let scheduled = false;
+
+  function flush(): void {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    // If the store fails the manager must not send what it could not record: the error propagates
+    // and the process ends; a restarted manager recovers from what was committed.
+    store.apply(batch);
+    for (const message of messagesFor(batch, store)) send(message);
+  }
+
+  return {
+    push(actions) {
+      if (actions.length === 0) return;
+      for (const a of actions) pending.push(a);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+  };
+}

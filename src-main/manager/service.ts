@@ -1,0 +1,147 @@
+import type { Logger } from '../common/log.ts';
+import type { XmppConnection } from '../xmpp/connection.ts';
+import type { AccessPolicy } from './access.ts';
+import { createScheduler } from './core/scheduler.ts';
+import { createOutbox, type Outgoing } from './outbox.ts';
+import { restoreScheduler } from './restore.ts';
+import type { ManagerStore } from './store.ts';
+import { createUserCommands } from './user-commands.ts';
+import { createWorkerInbox } from './worker-inbox.ts';
+
+/** The manager process: XMPP in, scheduler in the middle, store and XMPP out. */
+
+export interface ManagerServiceOptions {
+  connection: XmppConnection;
+  store: ManagerStore;
+  access: AccessPolicy;
+  log: Logger;
+  now?: () => number;
+  /** How often workers holding tasks are pinged (XEP-0199). */
+  pingIntervalMs?: number;
+  /** A worker that does not answer a ping within this is treated as gone. */
+  pingTimeoutMs?: number;
+  /** How long to wait for workers to report after a restart or reconnect. */
+  restoreGraceMs?: number;
+}
+
+export interface ManagerService {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createManagerService(options: ManagerServiceOptions): ManagerService {
+  const { connection, store, access, log } = options;
+  const now = options.now ?? Date.now;
+  const pingIntervalMs = options.pingIntervalMs ?? 10_000;
+  const pingTimeoutMs = options.pingTimeoutMs ?? 5_000;
+  const scheduler = createScheduler({ now, restoreGraceMs: options.restoreGraceMs });
+  const timers: NodeJS.Timeout[] = [];
+  const pinging = new Set<string>();
+  let online = false;
+  let stopped = false;
+
+  function send(out: Outgoing): void {
+    connection.sendJson(out.to, out.message).then(
+      () => out.sent?.(),
+      (error: unknown) => log.warn('send failed', { to: out.to, error: String(error) }),
+    );
+  }
+
+  const outbox = createOutbox(store, send);
+  const users = createUserCommands({
+    scheduler,
+    store,
+    access,
+    now,
+    reply: (to, message) => send({ to, message }),
+    outbox,
+  });
+  const workers = createWorkerInbox({
+    scheduler,
+    access,
+    log,
+    outbox,
+    reply: (to, message) => send({ to, message }),
+  });
+
+  connection.on('message', ({ from, body }) => {
+    try {
+      if (!workers.handle(from, body)) users.handle(from, body);
+    } catch (error) {
+      log.error('message handling failed', { from, error: String(error) });
+      send({
+        to: from,
+        message: {
+          type: 'error',
+          code: 'internal',
+          reason: 'internal error; the manager logged it',
+        },
+      });
+    }
+  });
+
+  connection.on('presence', ({ from, available, show }) => {
+    if (from === connection.jid || !access.isWorker(from)) return;
+    outbox.push(scheduler.presence(from, available, show));
+  });
+
+  connection.on('online', () => {
+    const wasOffline = !online;
+    online = true;
+    if (!wasOffline) return;
+    // Presence from every online worker arrives now; workers see us come back and report again.
+    for (const job of store.jobs()) {
+      if (job.finishedAt !== undefined && !job.notified && job.counts) {
+        const { done, failed, cancelled } = job.counts;
+        send({
+          to: job.info.replyTo,
+          message: { type: 'job_finished', job_id: job.info.id, done, failed, cancelled },
+          sent: () => store.markNotified(job.info.id),
+        });
+      }
+    }
+  });
+
+  connection.on('offline', () => {
+    online = false;
+    // While we were away workers may have died unseen: each must report again within the grace time.
+    scheduler.expectReports();
+  });
+
+  function pingHolders(): void {
+    if (!online) return;
+    for (const jid of scheduler.holders()) {
+      if (pinging.has(jid)) continue;
+      pinging.add(jid);
+      void connection.ping(jid, pingTimeoutMs).then((alive) => {
+        pinging.delete(jid);
+        if (alive || !online || stopped) return;
+        log.warn('worker did not answer ping; requeueing its tasks', { worker: jid });
+        outbox.push(scheduler.unresponsive(jid));
+        send({ to: jid, message: { type: 'resync', v: 1 } });
+      });
+    }
+  }
+
+  return {
+    async start() {
+      restoreScheduler(scheduler, store);
+      outbox.push(scheduler.finishRestore());
+      await connection.start();
+      timers.push(setInterval(pingHolders, pingIntervalMs));
+      timers.push(setInterval(() => outbox.push(scheduler.tick()), 1000));
+      log.info('manager online', { jid: connection.jid });
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const t of timers) clearInterval(t);
+      try {
+        outbox.flush();
+      } finally {
+        await connection.stop();
+        store.close();
+      }
+    },
+  };
+}

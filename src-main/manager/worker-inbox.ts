@@ -1,0 +1,73 @@
+import { decodeWorkerMessage, errorMessage } from '../../shared/protocol/index.ts';
+import type { Logger } from '../common/log.ts';
+import type { AccessPolicy } from './access.ts';
+import type { Scheduler } from './core/scheduler.ts';
+import type { TaskRef, TaskResult } from './core/types.ts';
+import type { Outbox } from './outbox.ts';
+
+/** Messages from workers (docs/PROTOCOL.md, worker ↔ manager). */
+
+export interface WorkerInboxOptions {
+  scheduler: Scheduler;
+  access: AccessPolicy;
+  log: Logger;
+  outbox: Outbox;
+  reply: (to: string, message: Record<string, unknown>) => void;
+}
+
+export interface WorkerInbox {
+  /** Handle a worker message; false when the body is not one (it is then a user command). */
+  handle(from: string, body: string): boolean;
+}
+
+const ref = (r: { job_id: number; index: number; attempt: number }): TaskRef => ({
+  jobId: r.job_id,
+  index: r.index,
+  attempt: r.attempt,
+});
+
+export function createWorkerInbox(options: WorkerInboxOptions): WorkerInbox {
+  const { scheduler, access, log, outbox, reply } = options;
+  return {
+    handle(from, body) {
+      if (!access.isWorker(from)) return false;
+      const decoded = decodeWorkerMessage(body);
+      if (!decoded.ok) {
+        // Only a message that claims to be worker traffic is answered as such.
+        if (
+          decoded.error.code === 'unsupported_version' ||
+          decoded.error.code === 'invalid_field'
+        ) {
+          log.warn('bad worker message', { from, error: decoded.error });
+          reply(from, errorMessage(decoded.error));
+          return true;
+        }
+        return false;
+      }
+      const m = decoded.message;
+      if (m.type === 'error') {
+        // Never answered: two peers must not bounce errors at each other.
+        log.warn('worker reported an error', { from, code: m.code, reason: m.reason });
+        return true;
+      }
+      if (m.type === 'profile') {
+        const { os, ram, cores, provides, slots } = m;
+        outbox.push(
+          scheduler.profile(from, { os, ram, cores, provides, slots }, m.running.map(ref)),
+        );
+        return true;
+      }
+      const results: TaskResult[] = m.results.map((r) => ({
+        ...ref(r),
+        exitCode: r.exit_code,
+        signal: r.signal,
+        durationMs: r.duration_ms,
+        stdoutTail: r.stdout_tail,
+        stderrTail: r.stderr_tail,
+        ...(r.error === undefined ? {} : { error: r.error }),
+      }));
+      outbox.push(scheduler.results(from, results));
+      return true;
+    },
+  };
+}

@@ -1,0 +1,236 @@
+import { decodeManagerMessage, errorMessage } from '../../shared/protocol/index.ts';
+import { MAX_BATCH, MAX_WORKER_BODY } from '../../shared/protocol/limits.ts';
+import { bareJid } from '../common/jid.ts';
+import type { Logger } from '../common/log.ts';
+import type { XmppConnection } from '../xmpp/connection.ts';
+import type { Executor, RunningTask, TaskOutcome } from './executor.ts';
+import type { Profile } from './profile.ts';
+
+/**
+ * The worker process: takes tasks only from its manager, runs them, reports each result until the
+ * manager acks it, and after every reconnect tells the manager what it still runs (docs/PROTOCOL.md).
+ */
+
+export interface WorkerServiceOptions {
+  connection: XmppConnection;
+  /** The manager's bare JID: the only sender whose tasks are run. */
+  manager: string;
+  executor: Executor;
+  profile: Profile;
+  log: Logger;
+}
+
+export interface WorkerService {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Tasks running now. */
+  running(): number;
+}
+
+interface WireRef {
+  job_id: number;
+  index: number;
+  attempt: number;
+}
+
+type WireResult = WireRef & {
+  exit_code: number | null;
+  signal: string | null;
+  duration_ms: number;
+  stdout_tail: string;
+  stderr_tail: string;
+  error?: string;
+};
+
+const taskKey = (r: WireRef) => `${r.job_id}:${r.index}`;
+const resultKey = (r: WireRef) => `${r.job_id}:${r.index}:${r.attempt}`;
+
+function toWire(ref: WireRef, o: TaskOutcome): WireResult {
+  return {
+    ...ref,
+    exit_code: o.exitCode,
+    signal: o.signal,
+    duration_ms: Math.round(o.durationMs),
+    stdout_tail: o.stdoutTail,
+    stderr_tail: o.stderrTail,
+    ...(o.error === undefined ? {} : { error: o.error }),
+  };
+}
+
+/** Split results into `task_results` messages that stay under the size and count limits. */
+export function batchResults(results: WireResult[], maxBody = MAX_WORKER_BODY): WireResult[][] {
+  const batches: WireResult[][] = [];
+  let current: WireResult[] = [];
+  let size = 64;
+  for (const r of results) {
+    const bytes = JSON.stringify(r).length + 1;
+    if (current.length > 0 && (size + bytes > maxBody * 0.9 || current.length >= MAX_BATCH)) {
+      batches.push(current);
+      current = [];
+      size = 64;
+    }
+    current.push(r);
+    size += bytes;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+export function createWorkerService(options: WorkerServiceOptions): WorkerService {
+  const { connection, executor, profile, log } = options;
+  const manager = bareJid(options.manager);
+  const running = new Map<string, { ref: WireRef; task: RunningTask; cancelled: boolean }>();
+  const unacked = new Map<string, WireResult>();
+  let fresh: WireResult[] = [];
+  let flushScheduled = false;
+  let managerJid: string | undefined;
+  let stopped = false;
+
+  function sendResults(results: WireResult[]): void {
+    if (!managerJid || results.length === 0) return;
+    for (const batch of batchResults(results)) {
+      connection
+        .sendJson(managerJid, { type: 'task_results', v: 1, results: batch })
+        .catch((error: unknown) =>
+          log.warn('could not send results; will resend on reconnect', { error: String(error) }),
+        );
+    }
+  }
+
+  function flushFresh(): void {
+    flushScheduled = false;
+    const batch = fresh;
+    fresh = [];
+    sendResults(batch);
+  }
+
+  /** Resend every unacked result, then the profile with what runs now (reconciliation). */
+  function report(): void {
+    if (!managerJid) return;
+    fresh = [];
+    sendResults([...unacked.values()]);
+    const runningRefs = [...running.values()].filter((r) => !r.cancelled).map((r) => r.ref);
+    connection
+      .sendJson(managerJid, { type: 'profile', v: 1, ...profile, running: runningRefs })
+      .catch((error: unknown) => log.warn('could not send profile', { error: String(error) }));
+  }
+
+  function start(spec: WireRef & { command: string; cleanup?: string }): void {
+    const key = taskKey(spec);
+    const current = running.get(key);
+    if (current?.ref.attempt === spec.attempt) return;
+    if (current) {
+      current.cancelled = true;
+      current.task.cancel();
+    }
+    const ref = { job_id: spec.job_id, index: spec.index, attempt: spec.attempt };
+    const task = executor.run({
+      jobId: spec.job_id,
+      index: spec.index,
+      attempt: spec.attempt,
+      command: spec.command,
+      cleanup: spec.cleanup,
+    });
+    const entry = { ref, task, cancelled: false };
+    running.set(key, entry);
+    void task.result.then((outcome) => {
+      if (running.get(key) === entry) running.delete(key);
+      // A task the manager cancelled has ended for it already: nothing to report.
+      if (entry.cancelled || stopped) return;
+      const result = toWire(ref, outcome);
+      unacked.set(resultKey(ref), result);
+      fresh.push(result);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flushFresh);
+      }
+    });
+  }
+
+  function cancel(refs: WireRef[]): void {
+    for (const ref of refs) {
+      const entry = running.get(taskKey(ref));
+      if (!entry || entry.ref.attempt !== ref.attempt) continue;
+      entry.cancelled = true;
+      entry.task.cancel();
+    }
+  }
+
+  connection.on('presence', ({ from, available }) => {
+    if (bareJid(from) !== manager) return;
+    if (!available) {
+      if (from === managerJid) managerJid = undefined;
+      return;
+    }
+    if (managerJid === from) return;
+    managerJid = from;
+    log.info('manager is online; reporting', {
+      manager: from,
+      running: running.size,
+      unacked: unacked.size,
+    });
+    report();
+  });
+
+  connection.on('offline', () => {
+    managerJid = undefined;
+  });
+
+  connection.on('message', ({ from, body }) => {
+    if (bareJid(from) !== manager) {
+      log.warn('refused a message from a JID that is not our manager', { from });
+      void connection
+        .sendJson(
+          from,
+          errorMessage({
+            code: 'forbidden',
+            reason: `this worker takes work only from ${manager}`,
+          }),
+        )
+        .catch(() => undefined);
+      return;
+    }
+    const decoded = decodeManagerMessage(body);
+    if (!decoded.ok) {
+      log.warn('bad message from manager', { error: decoded.error });
+      return;
+    }
+    const m = decoded.message;
+    managerJid ??= from;
+    switch (m.type) {
+      case 'tasks':
+        for (const t of m.tasks) start(t);
+        return;
+      case 'cancel_tasks':
+        cancel(m.tasks);
+        return;
+      case 'ack':
+        for (const r of m.results) unacked.delete(resultKey(r));
+        return;
+      case 'resync':
+        report();
+        return;
+      case 'error':
+        log.warn('manager reported an error', { code: m.code, reason: m.reason });
+        return;
+    }
+  });
+
+  return {
+    async start() {
+      await connection.start();
+      await connection.subscribe(manager);
+      log.info('worker online', { jid: connection.jid, manager, slots: profile.slots });
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      try {
+        await executor.cancelAll();
+      } finally {
+        await connection.stop();
+      }
+    },
+    running: () => running.size,
+  };
+}

@@ -1,0 +1,241 @@
+import { describe, expect, it } from 'vitest';
+import type { ProtocolError } from '../../../../shared/protocol/errors.ts';
+import { MAX_BATCH, MAX_WORKER_BODY, TAIL_CHARS } from '../../../../shared/protocol/limits.ts';
+import {
+  decodeManagerMessage,
+  decodeWorkerMessage,
+  errorMessage,
+  type ManagerMessage,
+  type TaskResult,
+  type WorkerMessage,
+} from '../../../../shared/protocol/worker.ts';
+
+const ref = { job_id: 7, index: 0, attempt: 1 };
+const result: TaskResult = {
+  ...ref,
+  exit_code: 0,
+  signal: null,
+  duration_ms: 1234.5,
+  stdout_tail: 'ok\n',
+  stderr_tail: '',
+};
+const profile: WorkerMessage = {
+  type: 'profile',
+  v: 1,
+  os: 'Linux',
+  ram: 4096,
+  cores: 4,
+  provides: ['FOO', 'BAR'],
+  slots: 4,
+  running: [ref],
+};
+
+describe('decodeWorkerMessage', () => {
+  it.each<WorkerMessage>([
+    profile,
+    { ...profile, provides: [], running: [] },
+    { type: 'task_results', v: 1, results: [result] },
+    {
+      type: 'task_results',
+      v: 1,
+      results: [
+        { ...result, exit_code: null, signal: 'SIGKILL', stderr_tail: 'x'.repeat(TAIL_CHARS) },
+        { ...result, index: 1, exit_code: null, error: 'spawn ENOENT' },
+      ],
+    },
+    { type: 'error', v: 1, code: 'invalid_field', reason: "field 'tasks' must be …" },
+    { type: 'error', v: 2, code: 'some_future_code', reason: '' },
+  ])('decodes $type', (message) => {
+    expect(decodeWorkerMessage(JSON.stringify(message))).toStrictEqual({ ok: true, message });
+  });
+
+  it('drops unknown fields and duplicate tags', () => {
+    const body = JSON.stringify({ ...profile, provides: ['A', 'A'], gpu: 'rtx', running: [] });
+    expect(decodeWorkerMessage(body)).toStrictEqual({
+      ok: true,
+      message: { ...profile, provides: ['A'], running: [] },
+    });
+  });
+
+  it.each<[unknown, ProtocolError]>([
+    [
+      { type: 'profile', os: 'Linux', ram: 4096, cores: 4, provides: ['FOO', 'BAR'] },
+      {
+        code: 'unsupported_version',
+        reason: "missing field 'v': this side speaks protocol version 1",
+      },
+    ],
+    [
+      { type: 'whatever', v: 2 },
+      {
+        code: 'unsupported_version',
+        reason: 'unsupported version 2: this side speaks protocol version 1',
+      },
+    ],
+    [
+      { type: 'profile', v: '1' },
+      {
+        code: 'unsupported_version',
+        reason: "unsupported version '1': this side speaks protocol version 1",
+      },
+    ],
+    [
+      { type: 'tasks', v: 1, tasks: [] },
+      {
+        code: 'unknown_type',
+        reason: "unknown type 'tasks': expected profile, task_results or error",
+      },
+    ],
+    [
+      { v: 1 },
+      {
+        code: 'unknown_type',
+        reason: "missing field 'type': expected profile, task_results or error",
+      },
+    ],
+    [
+      { type: 'task_results', v: 1, results: [] },
+      {
+        code: 'invalid_field',
+        reason: `field 'results' must be a list of 1 to ${MAX_BATCH} entries (got an empty list)`,
+      },
+    ],
+    [
+      { type: 'task_results', v: 1, results: [{ ...result, exit_code: 'x' }] },
+      {
+        code: 'invalid_field',
+        reason: "field 'results[0].exit_code' must be a whole number or null (got 'x')",
+      },
+    ],
+    [
+      { type: 'task_results', v: 1, results: [result, { ...result, attempt: 0 }] },
+      {
+        code: 'invalid_field',
+        reason:
+          "field 'results[1].attempt' must be an attempt number (a whole number of at least 1) (got 0)",
+      },
+    ],
+    [
+      {
+        type: 'task_results',
+        v: 1,
+        results: [{ ...result, stdout_tail: 'x'.repeat(TAIL_CHARS + 1) }],
+      },
+      {
+        code: 'invalid_field',
+        reason: `field 'results[0].stdout_tail' must be a string of at most ${TAIL_CHARS} characters (got '${'x'.repeat(40)}…')`,
+      },
+    ],
+    [
+      { type: 'task_results', v: 1, results: [{ ...result, duration_ms: -1 }] },
+      {
+        code: 'invalid_field',
+        reason:
+          "field 'results[0].duration_ms' must be a number of milliseconds, at least 0 (got -1)",
+      },
+    ],
+    [
+      { ...profile, slots: 0 },
+      {
+        code: 'invalid_field',
+        reason: `field 'slots' must be a whole number from 1 to ${MAX_BATCH} (got 0)`,
+      },
+    ],
+    [
+      { ...profile, running: [{ job_id: 1, index: -1, attempt: 1 }] },
+      {
+        code: 'invalid_field',
+        reason:
+          "field 'running[0].index' must be a task index (a whole number from 0 to 9999999) (got -1)",
+      },
+    ],
+    [
+      { type: 'error', v: 1, code: 'x' },
+      {
+        code: 'invalid_field',
+        reason: "missing field 'reason' (a string of at most 4096 characters)",
+      },
+    ],
+  ])('rejects %j', (message, error) => {
+    expect(decodeWorkerMessage(JSON.stringify(message))).toStrictEqual({ ok: false, error });
+  });
+
+  it('reports syntax, shape and size problems', () => {
+    expect(decodeWorkerMessage('{"type":')).toMatchObject({
+      ok: false,
+      error: { code: 'bad_syntax' },
+    });
+    expect(decodeWorkerMessage('[]')).toMatchObject({
+      ok: false,
+      error: { code: 'not_an_object' },
+    });
+    const huge = JSON.stringify({ ...profile, os: 'x'.repeat(MAX_WORKER_BODY) });
+    expect(decodeWorkerMessage(huge)).toMatchObject({ ok: false, error: { code: 'too_large' } });
+  });
+});
+
+describe('decodeManagerMessage', () => {
+  it.each<ManagerMessage>([
+    {
+      type: 'tasks',
+      v: 1,
+      tasks: [
+        { ...ref, command: '~/runtask.sh', cores: 1, ram: 0 },
+        { ...ref, index: 1, attempt: 2, command: 'run', cleanup: 'clean', cores: 2, ram: 512 },
+      ],
+    },
+    { type: 'cancel_tasks', v: 1, tasks: [ref] },
+    { type: 'ack', v: 1, results: [ref, { ...ref, index: 9_999_999 }] },
+    { type: 'error', v: 1, code: 'unsupported_version', reason: 'speak v1' },
+  ])('decodes $type', (message) => {
+    expect(decodeManagerMessage(JSON.stringify(message))).toStrictEqual({ ok: true, message });
+  });
+
+  it.each<[unknown, ProtocolError]>([
+    [
+      { type: 'profile', v: 1 },
+      {
+        code: 'unknown_type',
+        reason: "unknown type 'profile': expected tasks, cancel_tasks, ack or error",
+      },
+    ],
+    [
+      { type: 'tasks', v: 1, tasks: [{ ...ref, command: '', cores: 1, ram: 0 }] },
+      {
+        code: 'invalid_field',
+        reason:
+          "field 'tasks[0].command' must be a non-blank command line of at most 4096 characters (got '')",
+      },
+    ],
+    [
+      { type: 'ack', v: 1, results: Array.from({ length: MAX_BATCH + 1 }, () => ref) },
+      {
+        code: 'invalid_field',
+        reason: `field 'results' must be a list of 1 to ${MAX_BATCH} entries (got a list of ${MAX_BATCH + 1} items)`,
+      },
+    ],
+    [
+      { type: 'cancel_tasks', v: 3, tasks: [ref] },
+      {
+        code: 'unsupported_version',
+        reason: 'unsupported version 3: this side speaks protocol version 1',
+      },
+    ],
+  ])('rejects %j', (message, error) => {
+    expect(decodeManagerMessage(JSON.stringify(message))).toStrictEqual({ ok: false, error });
+  });
+});
+
+describe('errorMessage', () => {
+  it('builds a v1 error that the other side decodes', () => {
+    const message = errorMessage({ code: 'unsupported_version', reason: 'speak v1' });
+    expect(message).toStrictEqual({
+      type: 'error',
+      v: 1,
+      code: 'unsupported_version',
+      reason: 'speak v1',
+    });
+    expect(decodeManagerMessage(JSON.stringify(message))).toStrictEqual({ ok: true, message });
+    expect(decodeWorkerMessage(JSON.stringify(message))).toStrictEqual({ ok: true, message });
+  });
+});

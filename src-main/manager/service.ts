@@ -82,7 +82,10 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
 
   connection.on('presence', ({ from, available, show }) => {
     if (from === connection.jid || !access.isWorker(from)) return;
-    outbox.push(scheduler.presence(from, available, show));
+    const actions = scheduler.presence(from, available, show);
+    const requeued = actions.filter((a) => a.kind === 'requeue').length;
+    if (requeued > 0) log.info(`worker went offline; requeued ${requeued} tasks`, { worker: from });
+    outbox.push(actions);
   });
 
   connection.on('online', () => {

@@ -26,6 +26,20 @@ const ref = (r: { job_id: number; index: number; attempt: number }): TaskRef => 
   attempt: r.attempt,
 });
 
+const WORKER_TYPES = new Set<unknown>(['profile', 'task_results']);
+
+/** The `type` of a strict-JSON body (workers send nothing else), or undefined. */
+function typeOf(body: string): unknown {
+  try {
+    const value: unknown = JSON.parse(body);
+    return typeof value === 'object' && value !== null
+      ? (value as { type?: unknown }).type
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function createWorkerInbox(options: WorkerInboxOptions): WorkerInbox {
   const { scheduler, access, log, outbox, reply } = options;
   return {
@@ -33,16 +47,12 @@ export function createWorkerInbox(options: WorkerInboxOptions): WorkerInbox {
       if (!access.isWorker(from)) return false;
       const decoded = decodeWorkerMessage(body);
       if (!decoded.ok) {
-        // Only a message that claims to be worker traffic is answered as such.
-        if (
-          decoded.error.code === 'unsupported_version' ||
-          decoded.error.code === 'invalid_field'
-        ) {
-          log.warn('bad worker message', { from, error: decoded.error });
-          reply(from, errorMessage(decoded.error));
-          return true;
-        }
-        return false;
+        // Only a message that claims to be worker traffic is answered as such; anything else from
+        // the worker domain may be a person's command (people and workers can share a domain).
+        if (!WORKER_TYPES.has(typeOf(body))) return false;
+        log.warn('bad worker message', { from, error: decoded.error });
+        reply(from, errorMessage(decoded.error));
+        return true;
       }
       const m = decoded.message;
       if (m.type === 'error') {

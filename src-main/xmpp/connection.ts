@@ -1,0 +1,300 @@
+// The one XMPP connection wrapper every part of Kestrel uses (manager, worker, CLI): login,
+// presence, JSON chat messages, pings, subscriptions, and reconnecting by itself. Raw XML stays
+// in src-main/xmpp; callers see plain strings and objects.
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+
+import { xml, type Element } from '@xmpp/xml';
+
+import { createXmppClient, destroySocket, startEntity, type XmppClient } from './client.ts';
+import { XmppError, isStreamError, toLoginError } from './errors.ts';
+import { createRoster, type Roster } from './roster.ts';
+import { bareJid } from '../common/jid.ts';
+import { parseMessage, parsePresence } from './stanzas.ts';
+
+export type PresenceShow = 'away' | 'chat' | 'dnd' | 'xa';
+
+export interface ConnectionOptions {
+  /** e.g. 'xmpp://127.0.0.1:5222' */
+  service: string;
+  domain: string;
+  username: string;
+  password: string;
+  /** Resource to bind; the server picks one when omitted. */
+  resource?: string;
+  /** Whether to approve a presence subscription request from this bare JID; default: refuse all. */
+  acceptSubscription?: (bareJid: string) => boolean;
+  /** Reconnect with backoff when the connection drops after a successful start; default true. */
+  reconnect?: boolean;
+}
+
+export interface ConnectionEvents {
+  message: [{ from: string; body: string }];
+  message_error: [{ from: string; condition: string }];
+  presence: [{ from: string; available: boolean; show?: PresenceShow }];
+  /** After start() and after every automatic reconnect. */
+  online: [];
+  /** The connection was lost, or stop() was called while online. */
+  offline: [];
+  /** Background failures (always XmppError); without a listener they are printed to stderr. */
+  error: [XmppError];
+}
+
+export interface XmppConnection extends EventEmitter<ConnectionEvents> {
+  /** The bound full JID, once online. */
+  readonly jid: string | undefined;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  sendJson(to: string, message: object): Promise<void>;
+  sendText(to: string, text: string): Promise<void>;
+  setPresence(show?: PresenceShow, status?: string): Promise<void>;
+  subscribe(bareJid: string): Promise<void>;
+  ping(to: string, timeoutMs: number): Promise<boolean>;
+}
+
+const NS_PING = 'urn:xmpp:ping';
+const LOGIN_TIMEOUT_MS = 15_000;
+const BACKOFF_MIN_MS = 250;
+const BACKOFF_MAX_MS = 5_000;
+
+type State = 'new' | 'starting' | 'online' | 'offline' | 'stopped';
+
+export function createConnection(options: ConnectionOptions): XmppConnection {
+  return new Connection(options);
+}
+
+class Connection extends EventEmitter<ConnectionEvents> implements XmppConnection {
+  readonly #options: ConnectionOptions;
+  readonly #client: XmppClient;
+  readonly #roster: Roster;
+  #state: State = 'new';
+  #jid: string | undefined;
+  #presence: { show?: PresenceShow; status?: string } = {};
+  #backoffMs = BACKOFF_MIN_MS;
+  /** Counts lost connections, so work begun on an earlier one cannot act on a later one. */
+  #generation = 0;
+  #loginTimer: NodeJS.Timeout | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: ConnectionOptions) {
+    super();
+    this.#options = options;
+    this.#client = createXmppClient(options);
+    const { entity, middleware, iqCaller, iqCallee } = this.#client;
+    this.#roster = createRoster({
+      iqCaller,
+      iqCallee,
+      ownBareJid: () => entity.jid?.bare().toString(),
+    });
+
+    entity.on('error', (error: unknown) => this.#onEntityError(error));
+    entity.on('connecting', () => {
+      if (this.#state === 'offline') this.#armLoginTimer(); // start() times its own login
+    });
+    entity.on('online', () => this.#onEntityOnline());
+    entity.on('disconnect', () => this.#onDisconnect());
+    middleware.use((ctx, next) => {
+      this.#onStanza(ctx.stanza);
+      return next();
+    });
+  }
+
+  // A getter, so TypeScript does not narrow #state across the awaits where stop() may run.
+  get #stopped(): boolean {
+    return this.#state === 'stopped';
+  }
+
+  get jid(): string | undefined {
+    return this.#jid;
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new XmppError('stopped', `cannot start: ${this.#state}`);
+    this.#state = 'starting';
+    const { entity, reconnect } = this.#client;
+    try {
+      await startEntity(entity, LOGIN_TIMEOUT_MS);
+      await this.#establish(this.#generation);
+    } catch (error) {
+      destroySocket(entity);
+      await entity.stop();
+      if (this.#stopped) throw new XmppError('stopped', 'stopped during start');
+      this.#state = 'new';
+      throw toLoginError(error);
+    }
+    if (this.#stopped) throw new XmppError('stopped', 'stopped during start');
+    if (this.#options.reconnect !== false) reconnect.start();
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    const wasOnline = this.#state === 'online';
+    this.#state = 'stopped';
+    this.#client.reconnect.stop();
+    this.#clearLoginTimer();
+    const { entity } = this.#client;
+    // RFC 6121 §4.5.1: say goodbye, then close the stream (RFC 6120 §4.4). A login still in
+    // progress is simply dropped: its socket may not even be connected yet.
+    if (wasOnline) {
+      // Best effort: if the socket just died the server broadcasts unavailable for us anyway.
+      await entity.send(xml('presence', { type: 'unavailable' })).catch(() => undefined);
+    } else {
+      destroySocket(entity);
+    }
+    if (entity.status !== 'offline') await entity.stop();
+    if (wasOnline) this.emit('offline');
+  }
+
+  sendJson(to: string, message: object): Promise<void> {
+    return this.sendText(to, JSON.stringify(message));
+  }
+
+  sendText(to: string, text: string): Promise<void> {
+    const id = randomUUID();
+    return this.#send(xml('message', { type: 'chat', to, id }, xml('body', {}, text)));
+  }
+
+  async setPresence(show?: PresenceShow, status?: string): Promise<void> {
+    this.#presence = { show, status };
+    // Kept for the next login when offline: presence is state, not a message.
+    if (this.#state === 'online') await this.#client.entity.send(this.#presenceStanza());
+  }
+
+  subscribe(bareJid: string): Promise<void> {
+    // RFC 6121 §3.1.1: the server stamps the request and tracks it in our roster (ask).
+    return this.#send(xml('presence', { type: 'subscribe', to: bareJid }));
+  }
+
+  async ping(to: string, timeoutMs: number): Promise<boolean> {
+    if (this.#state !== 'online') return false;
+    const iq = xml('iq', { type: 'get', to }, xml('ping', { xmlns: NS_PING }));
+    // XEP-0199 §4.4: any reply proves liveness, but an error reply for a client's full JID
+    // comes from its server (service-unavailable: no such resource), so only a result counts.
+    return this.#client.iqCaller.request(iq, timeoutMs).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  #send(element: Element): Promise<void> {
+    if (this.#state !== 'online') {
+      return Promise.reject(new XmppError('not_online', `not online (${this.#state})`));
+    }
+    return this.#client.entity.send(element);
+  }
+
+  /** Roster, then initial presence (RFC 6121 §2.2, §4.2): only then are we online. */
+  async #establish(generation: number): Promise<void> {
+    const { entity } = this.#client;
+    this.#clearLoginTimer();
+    this.#jid = entity.jid?.toString();
+    await this.#roster.load(LOGIN_TIMEOUT_MS);
+    await entity.send(this.#presenceStanza());
+    if (this.#stopped) return;
+    if (generation !== this.#generation) {
+      throw new XmppError('connect_failed', 'connection lost during login');
+    }
+    this.#state = 'online';
+    this.#backoffMs = BACKOFF_MIN_MS;
+    this.emit('online');
+  }
+
+  #onEntityOnline(): void {
+    if (this.#state !== 'offline') return; // start() establishes the first login itself
+    const generation = this.#generation;
+    this.#establish(generation).catch((error: unknown) => {
+      // A roster request can outlive its connection: never drop a newer one for it.
+      if (generation !== this.#generation) return;
+      this.#report(toLoginError(error));
+      destroySocket(this.#client.entity);
+    });
+  }
+
+  #onDisconnect(): void {
+    this.#generation++;
+    this.#clearLoginTimer();
+    if (this.#state === 'online') {
+      this.#state = 'offline';
+      this.emit('offline');
+    }
+    if (this.#state !== 'offline') return;
+    // Runs before @xmpp/reconnect's own listener, which schedules with this delay. Jitter keeps
+    // a pool of workers from reconnecting in lockstep after a server restart.
+    this.#client.reconnect.delay = Math.round(this.#backoffMs * (0.75 + Math.random() * 0.5));
+    this.#backoffMs = Math.min(this.#backoffMs * 2, BACKOFF_MAX_MS);
+  }
+
+  #onEntityError(error: unknown): void {
+    if (this.#state === 'starting' || this.#state === 'stopped') return; // start() reports these
+    if (isStreamError(error, 'conflict')) {
+      // Emitted before the stream closes, so @xmpp/reconnect never schedules a new login.
+      this.#client.reconnect.stop();
+      this.#report(new XmppError('replaced', 'another login took over this resource'));
+      return;
+    }
+    if (this.#state === 'offline') {
+      // A failed re-login leaves the stream open: drop it so the next attempt gets scheduled.
+      this.#report(toLoginError(error));
+      destroySocket(this.#client.entity);
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    this.#report(new XmppError('stream_error', message, { cause: error }));
+  }
+
+  #armLoginTimer(): void {
+    this.#clearLoginTimer();
+    this.#loginTimer = setTimeout(() => {
+      this.#report(new XmppError('connect_failed', `login stalled for ${LOGIN_TIMEOUT_MS} ms`));
+      destroySocket(this.#client.entity);
+    }, LOGIN_TIMEOUT_MS);
+  }
+
+  #clearLoginTimer(): void {
+    clearTimeout(this.#loginTimer);
+    this.#loginTimer = undefined;
+  }
+
+  #onStanza(stanza: Element): void {
+    const { domain } = this.#options;
+    const message = parseMessage(stanza, domain);
+    if (message?.kind === 'error') this.emit('message_error', message.event);
+    else if (message?.kind === 'body' && message.event.from !== this.#jid) {
+      this.emit('message', message.event);
+    }
+    const presence = parsePresence(stanza, domain);
+    if (presence?.kind === 'subscribe') this.#onSubscribe(bareJid(presence.from));
+    else if (presence?.kind === 'status' && presence.event.from !== this.#jid) {
+      this.emit('presence', presence.event);
+    }
+  }
+
+  /** RFC 6121 §3.1.3–3.1.4: approve (and subscribe back, for a mutual subscription) or deny. */
+  #onSubscribe(contact: string): void {
+    const { entity } = this.#client;
+    const accept = this.#options.acceptSubscription?.(contact) ?? false;
+    const replies = [
+      xml('presence', { to: contact, type: accept ? 'subscribed' : 'unsubscribed' }),
+    ];
+    if (accept && !this.#roster.isSubscribedTo(contact)) {
+      replies.push(xml('presence', { to: contact, type: 'subscribe' }));
+    }
+    for (const reply of replies) {
+      entity.send(reply).catch((error: unknown) => this.#onEntityError(error));
+    }
+  }
+
+  #presenceStanza(): Element {
+    const { show, status } = this.#presence;
+    return xml('presence', {}, show && xml('show', {}, show), status && xml('status', {}, status));
+  }
+
+  #report(error: XmppError): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    else process.stderr.write(`kestrel xmpp: ${error.code}: ${error.message}\n`);
+  }
+}

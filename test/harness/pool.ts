@@ -1,0 +1,174 @@
+// A whole Kestrel pool on a real XMPP server for integration tests: the manager and workers are
+// real `kestrel` processes; the user is an ordinary XMPP client, as an IM client would be.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { createConnection, type XmppConnection } from '../../src-main/xmpp/connection.ts';
+import { kestrelEnv, startKestrel, type KestrelProcess } from './processes.ts';
+import { uniqueUser, type TestXmppServer } from './xmpp-server.ts';
+
+export interface WorkerSpec {
+  provides?: string[];
+  slots?: number;
+}
+
+export type Reply = Record<string, unknown> & { type: string };
+
+export interface UserClient {
+  readonly jid: string;
+  readonly connection: XmppConnection;
+  /** Every reply from the manager received so far, in order. */
+  readonly replies: Reply[];
+  /** Sends a body (a string as typed, or an object as JSON) and resolves with the next reply. */
+  ask(body: string | object, timeoutMs?: number): Promise<Reply>;
+  /** Resolves with the first reply (already received or future) that matches. */
+  waitFor(accept: (reply: Reply) => boolean, timeoutMs?: number): Promise<Reply>;
+  close(): Promise<void>;
+}
+
+export interface Pool {
+  readonly server: TestXmppServer;
+  readonly dataDir: string;
+  readonly managerJid: string;
+  manager: KestrelProcess;
+  readonly workers: Map<string, KestrelProcess>;
+  startManager(extraArgs?: string[]): Promise<KestrelProcess>;
+  startWorker(name: string, spec?: WorkerSpec): Promise<KestrelProcess>;
+  user(name?: string): Promise<UserClient>;
+  /** Reads the manager's store directly (read-only), for assertions on what was recorded. */
+  query<T>(sql: string, ...params: (string | number)[]): T[];
+  close(): Promise<void>;
+}
+
+const PASSWORD = 'test-password-1';
+
+export async function createPool(
+  server: TestXmppServer,
+  managerArgs: string[] = [],
+): Promise<Pool> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kestrel-pool-'));
+  const managerUser = uniqueUser('manager');
+  const managerJid = `${managerUser}@${server.domain}`;
+  await server.createAccount(managerUser, PASSWORD);
+  const workers = new Map<string, KestrelProcess>();
+  const users: UserClient[] = [];
+  const env = (jid: string) =>
+    kestrelEnv({
+      KESTREL_SERVER: server.service,
+      KESTREL_JID: jid,
+      KESTREL_PASSWORD: PASSWORD,
+      KESTREL_MANAGER: managerJid,
+      KESTREL_DATA_DIR: dataDir,
+    });
+
+  const pool: Pool = {
+    server,
+    dataDir,
+    managerJid,
+    manager: undefined as unknown as KestrelProcess,
+    workers,
+    async startManager(extraArgs = managerArgs) {
+      const manager = startKestrel('manager', ['manager', ...extraArgs], env(managerJid));
+      pool.manager = manager;
+      await manager.waitForOutput('manager online');
+      return manager;
+    },
+    async startWorker(name, spec = {}) {
+      const user = uniqueUser(`w-${name}`);
+      await server.createAccount(user, PASSWORD);
+      const args = ['worker', '--name', name, '--slots', String(spec.slots ?? 2)];
+      if (spec.provides) args.push('--provides', spec.provides.join(','));
+      const worker = startKestrel(`worker ${name}`, args, env(`${user}@${server.domain}`));
+      workers.set(name, worker);
+      // Online and reported to the manager: it only takes tasks after its profile.
+      await worker.waitForOutput('manager is online; reporting');
+      return worker;
+    },
+    async user(name = 'alice') {
+      const local = uniqueUser(name);
+      await server.createAccount(local, PASSWORD);
+      const client = await connectUser(server, local, managerJid);
+      users.push(client);
+      return client;
+    },
+    query<T>(sql: string, ...params: (string | number)[]) {
+      const db = new DatabaseSync(join(dataDir, 'manager.db'), { readOnly: true });
+      try {
+        return db.prepare(sql).all(...params) as T[];
+      } finally {
+        db.close();
+      }
+    },
+    async close() {
+      await Promise.allSettled(users.map((u) => u.close()));
+      await Promise.allSettled([...workers.values()].map((w) => w.kill('SIGKILL')));
+      if (pool.manager) await pool.manager.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  await pool.startManager();
+  return pool;
+}
+
+async function connectUser(
+  server: TestXmppServer,
+  local: string,
+  managerJid: string,
+): Promise<UserClient> {
+  const connection = createConnection({
+    service: server.service,
+    domain: server.domain,
+    username: local,
+    password: PASSWORD,
+    resource: 'im',
+  });
+  const replies: Reply[] = [];
+  const waiters = new Set<() => void>();
+  connection.on('message', ({ from, body }) => {
+    if (!from.startsWith(managerJid)) return;
+    replies.push(JSON.parse(body) as Reply);
+    for (const check of waiters) check();
+  });
+  await connection.start();
+
+  function waitFor(
+    accept: (reply: Reply) => boolean,
+    timeoutMs = 30_000,
+    from = 0,
+  ): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = replies.slice(from).find(accept);
+        if (!found) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(
+          new Error(
+            `no matching reply within ${timeoutMs} ms; replies so far: ${JSON.stringify(replies)}`,
+          ),
+        );
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+  }
+
+  return {
+    jid: `${local}@${server.domain}`,
+    connection,
+    replies,
+    waitFor: (accept, timeoutMs) => waitFor(accept, timeoutMs),
+    async ask(body, timeoutMs = 15_000) {
+      const from = replies.length;
+      const text = typeof body === 'string' ? body : JSON.stringify(body);
+      await connection.sendText(managerJid, text);
+      return waitFor((r) => r.type !== 'job_finished', timeoutMs, from);
+    },
+    close: () => connection.stop(),
+  };
+}

@@ -1,0 +1,93 @@
+// Kestrel processes for integration tests: the real `kestrel` command (manager, worker), started
+// as child processes on the test server, with their output kept for assertions and diagnosis.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const NODE = join(ROOT, 'node_modules/.bin/node');
+const MAIN = join(ROOT, 'src-main/cli/main.ts');
+
+export interface KestrelProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** Everything written to stderr and stdout so far. */
+  output(): string;
+  /** Resolves when the output contains `text` (checked as lines arrive). */
+  waitForOutput(text: string | RegExp, timeoutMs?: number): Promise<void>;
+  /** Resolves with the exit code (or signal) once the process has ended. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export function kestrelEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    // No user config file may leak into a test.
+    KESTREL_CONFIG: '/nonexistent/kestrel.json',
+    ...env,
+  };
+}
+
+export function startKestrel(name: string, args: string[], env: NodeJS.ProcessEnv): KestrelProcess {
+  const child = spawn(NODE, [MAIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  const waiters = new Set<() => void>();
+  const append = (chunk: Buffer) => {
+    text += chunk.toString();
+    for (const check of waiters) check();
+  };
+  child.stdout.on('data', append);
+  child.stderr.on('data', append);
+  if (process.env.KESTREL_TEST_VERBOSE)
+    child.stderr.on('data', (c: Buffer) => process.stderr.write(`[${name}] ${c}`));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
+    child.on('exit', (code, signal) => {
+      done({ code, signal });
+      for (const check of waiters) check();
+    });
+  });
+  let ended = false;
+  void exited.then(() => (ended = true));
+  if (child.pid === undefined) throw new Error(`could not start ${name}`);
+  return {
+    name,
+    child,
+    pid: child.pid,
+    output: () => text,
+    exited,
+    waitForOutput(pattern, timeoutMs = 20_000) {
+      const found = () =>
+        typeof pattern === 'string' ? text.includes(pattern) : pattern.test(text);
+      return new Promise((resolveWait, reject) => {
+        const check = () => {
+          if (found()) {
+            finish();
+            resolveWait();
+          } else if (ended) {
+            finish();
+            reject(new Error(`${name} exited before printing ${String(pattern)}:\n${text}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          finish();
+          reject(
+            new Error(`${name} did not print ${String(pattern)} within ${timeoutMs} ms:\n${text}`),
+          );
+        }, timeoutMs);
+        const finish = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    async kill(signal = 'SIGTERM') {
+      if (ended) return;
+      child.kill(signal);
+      await exited;
+    },
+  };
+}

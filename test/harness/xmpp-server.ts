@@ -1,0 +1,32 @@
+// The XMPP server the integration suite runs against, whichever it is. Each kind (Prosody now;
+// the embedded server and ejabberd later) implements TestXmppServer; KESTREL_TEST_SERVER picks.
+import { randomBytes } from 'node:crypto';
+
+import { startProsody } from './prosody.ts';
+
+export interface TestXmppServer {
+  kind: string;
+  domain: string;
+  /** e.g. 'xmpp://127.0.0.1:40123', for createConnection({ service }). */
+  service: string;
+  createAccount(user: string, password: string): Promise<void>;
+  /** Stops and starts the server on the same port, keeping accounts and rosters. */
+  restart(): Promise<void>;
+  /** Kills the server and removes everything it wrote. */
+  stop(): Promise<void>;
+}
+
+export function startTestServer(): Promise<TestXmppServer> {
+  const kind = process.env.KESTREL_TEST_SERVER ?? 'prosody';
+  switch (kind) {
+    case 'prosody':
+      return startProsody();
+    default:
+      throw new Error(`KESTREL_TEST_SERVER=${kind}: unknown test server (known: prosody)`);
+  }
+}
+
+/** A fresh localpart, so tests never share accounts (lowercase: servers nodeprep localparts). */
+export function uniqueUser(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}

@@ -1,0 +1,324 @@
+// The core pool end to end: a real manager and real workers (`kestrel` processes) on a real XMPP
+// server, driven by an ordinary XMPP client speaking the seed-001 protocol.
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createPool, type Pool } from '../../harness/pool.ts';
+import { startTestServer, type TestXmppServer } from '../../harness/xmpp-server.ts';
+
+const FIXTURES = resolve(import.meta.dirname, '../../fixtures/tasks');
+const RECORD = join(FIXTURES, 'record.sh');
+
+let server: TestXmppServer;
+let pool: Pool | undefined;
+let out: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+afterEach(async () => {
+  await pool?.close();
+  pool = undefined;
+  rmSync(out, { recursive: true, force: true });
+});
+
+function outputDir(): string {
+  out = mkdtempSync(join(tmpdir(), 'kestrel-out-'));
+  return out;
+}
+
+function linesOf(index: number): string[] {
+  const file = join(out, String(index));
+  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n') : [];
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2]?.startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+/** The process group of a pid (field 5 of /proc/PID/stat). */
+function processGroup(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+}
+
+function runningPids(): number[] {
+  const dir = join(out, 'running');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((f) => {
+    const pid = Number(readFileSync(join(dir, f), 'utf8'));
+    return Number.isFinite(pid) && pid > 0 ? [pid] : [];
+  });
+}
+
+describe(`core pool (${process.env.KESTREL_TEST_SERVER ?? 'prosody'})`, () => {
+  it('runs a 200-task job on 3 workers, every index exactly once, and tells the submitter', async () => {
+    pool = await createPool(server);
+    const dir = outputDir();
+    await Promise.all(['a', 'b', 'c'].map((name) => pool!.startWorker(name, { slots: 2 })));
+    const alice = await pool.user();
+    // The exact form from seed 001: a Python dict with single quotes, as people paste it.
+    const started = await alice.ask(
+      `{'type':'job', 'command':"sh ${RECORD} ${dir} 0", 'queue':200}`,
+    );
+    expect(started).toMatchObject({ type: 'job_started' });
+    const jobId = started.job_id as number;
+    const finished = await alice.waitFor(
+      (r) => r.type === 'job_finished' && r.job_id === jobId,
+      120_000,
+    );
+    expect(finished).toMatchObject({ done: 200, failed: 0, cancelled: 0 });
+
+    for (let i = 0; i < 200; i += 1) expect(linesOf(i), `index ${i}`).toHaveLength(1);
+    const rows = pool.query<{ state: string; n: number }>(
+      'SELECT state, count(*) AS n FROM tasks WHERE job_id = ? GROUP BY state',
+      jobId,
+    );
+    expect(rows).toEqual([{ state: 'done', n: 200 }]);
+    const workers = pool.query<{ worker: string }>(
+      'SELECT DISTINCT worker FROM tasks WHERE job_id = ?',
+      jobId,
+    );
+    expect(workers).toHaveLength(3);
+
+    const status = await alice.ask({ type: 'status', job_id: jobId });
+    expect(status).toMatchObject({
+      type: 'status',
+      jobs: [{ job_id: jobId, state: 'finished', done: 200 }],
+    });
+    expect(alice.replies.filter((r) => r.type === 'job_finished')).toHaveLength(1);
+  });
+
+  it('sends a job that requires tags only to workers that provide them', async () => {
+    pool = await createPool(server);
+    const dir = outputDir();
+    await pool.startWorker('gpu', { provides: ['GPU', 'LINUX'], slots: 2 });
+    await pool.startWorker('plain', { provides: ['LINUX'], slots: 2 });
+    const alice = await pool.user();
+    const started = await alice.ask({
+      type: 'job',
+      command: `sh ${RECORD} ${dir} 0.05`,
+      queue: 12,
+      requires: ['GPU'],
+    });
+    const jobId = started.job_id as number;
+    await alice.waitFor((r) => r.type === 'job_finished' && r.job_id === jobId);
+    const workers = pool.query<{ worker: string }>(
+      'SELECT DISTINCT worker FROM tasks WHERE job_id = ?',
+      jobId,
+    );
+    expect(workers.map((w) => w.worker)).toEqual([expect.stringMatching(/\/gpu$/)]);
+  });
+
+  it('shows status, and cancel kills the running tasks', async () => {
+    pool = await createPool(server);
+    const dir = outputDir();
+    await pool.startWorker('a', { slots: 2 });
+    const alice = await pool.user();
+    const bob = await pool.user('bob');
+    const started = await alice.ask(
+      `{'type':'job', 'command':"sh ${RECORD} ${dir} 300", 'queue':10}`,
+    );
+    const jobId = started.job_id as number;
+    await until(() => runningPids().length === 2, 'two tasks running');
+    const pids = runningPids();
+
+    const status = await alice.ask("{'type':'status'}");
+    expect(status).toMatchObject({
+      jobs: [{ job_id: jobId, running: 2, queued: 8, done: 0, state: 'running' }],
+    });
+    expect(await bob.ask({ type: 'status', job_id: jobId })).toMatchObject({
+      type: 'error',
+      code: 'forbidden',
+    });
+    expect(await bob.ask({ type: 'cancel', job_id: jobId })).toMatchObject({
+      type: 'error',
+      code: 'forbidden',
+    });
+    expect(await alice.ask({ type: 'cancel', job_id: 999_999 })).toMatchObject({
+      type: 'error',
+      code: 'unknown_job',
+    });
+
+    const cancelled = await alice.ask(`{'type':'cancel', 'job_id': ${jobId}}`);
+    expect(cancelled).toEqual({ type: 'cancelled', job_ids: [jobId], tasks: 10 });
+    await alice.waitFor((r) => r.type === 'job_finished' && r.job_id === jobId);
+    expect(alice.replies.find((r) => r.type === 'job_finished')).toMatchObject({
+      done: 0,
+      cancelled: 10,
+    });
+    await until(() => pids.every((pid) => !alive(pid)), 'cancelled tasks to be killed', 15_000);
+    expect(await alice.ask({ type: 'status', job_id: jobId })).toMatchObject({
+      jobs: [{ state: 'cancelled', cancelled: 10, running: 0 }],
+    });
+  });
+
+  it('retries a non-zero exit, then counts the task failed with its exit code', async () => {
+    pool = await createPool(server);
+    await pool.startWorker('a', { slots: 2 });
+    const alice = await pool.user();
+    // Fails on the first attempt, succeeds on the second.
+    const flaky = await alice.ask({
+      type: 'job',
+      command: 'test "$KESTREL_ATTEMPT" -ge 2 && echo',
+      queue: 3,
+      retries: 1,
+    });
+    const broken = await alice.ask({
+      type: 'job',
+      command: `sh ${join(FIXTURES, 'exit-nonzero.sh')}`,
+      queue: 2,
+      retries: 2,
+    });
+    await alice.waitFor((r) => r.type === 'job_finished' && r.job_id === flaky.job_id);
+    await alice.waitFor((r) => r.type === 'job_finished' && r.job_id === broken.job_id);
+    expect(
+      alice.replies.find((r) => r.type === 'job_finished' && r.job_id === flaky.job_id),
+    ).toMatchObject({ done: 3, failed: 0 });
+    expect(
+      alice.replies.find((r) => r.type === 'job_finished' && r.job_id === broken.job_id),
+    ).toMatchObject({ done: 0, failed: 2 });
+    const status = await alice.ask({ type: 'status', job_id: broken.job_id });
+    expect(status).toMatchObject({
+      jobs: [
+        {
+          failures: [
+            { index: 0, exit_code: 3 },
+            { index: 1, exit_code: 3 },
+          ],
+        },
+      ],
+    });
+    const attempts = pool.query<{ attempt: number }>(
+      'SELECT attempt FROM tasks WHERE job_id = ?',
+      broken.job_id as number,
+    );
+    expect(attempts.map((a) => a.attempt)).toEqual([3, 3]);
+  });
+
+  it('requeues the task of a worker killed with SIGKILL and finishes it elsewhere', async () => {
+    pool = await createPool(server);
+    const dir = outputDir();
+    const doomed = await pool.startWorker('doomed', { slots: 1 });
+    const alice = await pool.user();
+    const started = await alice.ask({ type: 'job', command: `sh ${RECORD} ${dir} 2`, queue: 1 });
+    await until(() => runningPids().length === 1, 'the task to start');
+    await pool.startWorker('spare', { slots: 1 });
+    // The machine dies: the worker and the task it runs.
+    const [taskPid] = runningPids();
+    const group = processGroup(taskPid!);
+    const killedAt = Date.now();
+    await doomed.kill('SIGKILL');
+    process.kill(-group, 'SIGKILL');
+    await pool.manager.waitForOutput('requeued 1 tasks', 15_000);
+    const requeuedAt = Date.now();
+    const finished = await alice.waitFor(
+      (r) => r.type === 'job_finished' && r.job_id === started.job_id,
+    );
+    expect(finished).toMatchObject({ done: 1, failed: 0 });
+    const [row] = pool.query<{ worker: string; attempt: number }>(
+      'SELECT worker, attempt FROM tasks WHERE job_id = ?',
+      started.job_id as number,
+    );
+    expect(row).toMatchObject({ worker: expect.stringMatching(/\/spare$/), attempt: 2 });
+    console.log(
+      `worker SIGKILL → task requeued in ${requeuedAt - killedAt} ms, job finished in ${Date.now() - killedAt} ms (task takes 2 s)`,
+    );
+  });
+
+  it('finishes a job after the manager is killed with SIGKILL, recording no result twice', async () => {
+    pool = await createPool(server);
+    const dir = outputDir();
+    await Promise.all(['a', 'b'].map((name) => pool!.startWorker(name, { slots: 2 })));
+    const alice = await pool.user();
+    const started = await alice.ask({ type: 'job', command: `sh ${RECORD} ${dir} 0.2`, queue: 40 });
+    const jobId = started.job_id as number;
+    const done = () =>
+      pool!.query<{ n: number }>("SELECT count(*) AS n FROM tasks WHERE state = 'done'")[0]?.n ?? 0;
+    await until(() => done() >= 6, 'some tasks done');
+    await pool.manager.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 1000));
+    await pool.startManager();
+    await alice.waitFor((r) => r.type === 'job_finished' && r.job_id === jobId, 60_000);
+    expect(alice.replies.find((r) => r.type === 'job_finished')).toMatchObject({
+      done: 40,
+      failed: 0,
+    });
+    expect(
+      pool.query('SELECT state, count(*) AS n FROM tasks WHERE job_id = ? GROUP BY state', jobId),
+    ).toEqual([{ state: 'done', n: 40 }]);
+    for (let i = 0; i < 40; i += 1)
+      expect(linesOf(i).length, `index ${i}`).toBeGreaterThanOrEqual(1);
+    expect(alice.replies.filter((r) => r.type === 'job_finished')).toHaveLength(1);
+  });
+
+  it('answers every malformed input with a clear error and keeps serving', async () => {
+    pool = await createPool(server);
+    await pool.startWorker('a', { slots: 2 });
+    const alice = await pool.user();
+    const cases: [string, string][] = [
+      ['hello', 'bad_syntax'],
+      ["{'type':'job'", 'bad_syntax'],
+      ['[1, 2, 3]', 'not_an_object'],
+      ["{'type':'jbo'}", 'unknown_type'],
+      ["{'command':'x', 'queue':1}", 'unknown_type'],
+      ["{'type':'job', 'command':'x', 'queue':-5}", 'invalid_field'],
+      ["{'type':'job', 'command':'x', 'queue':0}", 'invalid_field'],
+      ["{'type':'job', 'command':'x', 'queue':'ten'}", 'invalid_field'],
+      ["{'type':'job', 'command':'x', 'queue':100000000000}", 'invalid_field'],
+      ["{'type':'job', 'queue':1}", 'invalid_field'],
+      ["{'type':'job', 'command':'x', 'queue':1, 'requires':'GPU'}", 'invalid_field'],
+      ["{'type':'status', 'job_id':'abc'}", 'invalid_field'],
+      ["{'type':'status', 'job_id':99999}", 'unknown_job'],
+      ["{'type':'cancel', 'job_id':99999}", 'unknown_job'],
+      [`{'type':'job', 'command':'${'x'.repeat(70_000)}', 'queue':1}`, 'too_large'],
+      ['['.repeat(100) + ']'.repeat(100), 'too_large'],
+    ];
+    for (const [body, code] of cases) {
+      const reply = await alice.ask(body);
+      expect(reply, body.slice(0, 60)).toMatchObject({
+        type: 'error',
+        code,
+        reason: expect.any(String),
+      });
+    }
+    expect(await alice.ask('hello')).toMatchObject({
+      help: expect.stringContaining("'type':'job'"),
+    });
+    const started = await alice.ask({ type: 'job', command: 'true', queue: 3 });
+    expect(started).toMatchObject({ type: 'job_started' });
+    await alice.waitFor((r) => r.type === 'job_finished' && r.job_id === started.job_id);
+  });
+
+  it('refuses jobs from a JID that is not allowed to submit', async () => {
+    pool = await createPool(server, ['--submitters', `only-admin@${server.domain}`]);
+    await pool.startWorker('a', { slots: 1 });
+    const mallory = await pool.user('mallory');
+    expect(await mallory.ask({ type: 'job', command: 'true', queue: 1 })).toMatchObject({
+      type: 'job_rejected',
+      reason: expect.stringContaining('may not'),
+    });
+    expect(await mallory.ask({ type: 'status' })).toMatchObject({
+      type: 'error',
+      code: 'forbidden',
+    });
+    expect(pool.query('SELECT id FROM jobs')).toEqual([]);
+  });
+});

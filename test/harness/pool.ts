@@ -33,6 +33,8 @@ export interface Pool {
   readonly managerJid: string;
   manager: KestrelProcess;
   readonly workers: Map<string, KestrelProcess>;
+  /** Full JID of each worker by name. */
+  readonly workerJids: Map<string, string>;
   startManager(extraArgs?: string[]): Promise<KestrelProcess>;
   startWorker(name: string, spec?: WorkerSpec): Promise<KestrelProcess>;
   user(name?: string): Promise<UserClient>;
@@ -52,6 +54,7 @@ export async function createPool(
   const managerJid = `${managerUser}@${server.domain}`;
   await server.createAccount(managerUser, PASSWORD);
   const workers = new Map<string, KestrelProcess>();
+  const workerJids = new Map<string, string>();
   const users: UserClient[] = [];
   const env = (jid: string) =>
     kestrelEnv({
@@ -68,6 +71,7 @@ export async function createPool(
     managerJid,
     manager: undefined as unknown as KestrelProcess,
     workers,
+    workerJids,
     async startManager(extraArgs = managerArgs) {
       const manager = startKestrel('manager', ['manager', ...extraArgs], env(managerJid));
       pool.manager = manager;
@@ -81,6 +85,7 @@ export async function createPool(
       if (spec.provides) args.push('--provides', spec.provides.join(','));
       const worker = startKestrel(`worker ${name}`, args, env(`${user}@${server.domain}`));
       workers.set(name, worker);
+      workerJids.set(name, `${user}@${server.domain}/${name}`);
       // Online and reported to the manager: it only takes tasks after its profile.
       await worker.waitForOutput('manager is online; reporting');
       return worker;
@@ -130,6 +135,8 @@ async function connectUser(
     replies.push(JSON.parse(body) as Reply);
     for (const check of waiters) check();
   });
+  // Server restarts are part of some tests: the connection reconnects by itself.
+  connection.on('error', () => undefined);
   await connection.start();
 
   function waitFor(

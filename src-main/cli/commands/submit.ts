@@ -26,25 +26,27 @@ export function jobRequest(args: Parsed): Record<string, unknown> {
 }
 
 function waitForFinish(session: ManagerSession, jobId: number, human: boolean): Promise<Reply> {
+  let last = '';
+  const poll = () => {
+    session
+      .request(
+        { type: 'status', job_id: jobId },
+        (r) => r.type === 'status' || r.type === 'error',
+        PROGRESS_EVERY_MS * 5,
+      )
+      .then((reply) => {
+        const job = Array.isArray(reply.jobs)
+          ? (reply.jobs[0] as Record<string, unknown> | undefined)
+          : undefined;
+        const line = job ? progressLine(job) : '';
+        if (human && line !== last && line !== '') process.stderr.write(`${line}\n`);
+        last = line;
+      })
+      .catch(() => undefined);
+  };
   return new Promise((resolve) => {
-    let last = '';
-    const timer = setInterval(() => {
-      session
-        .request(
-          { type: 'status', job_id: jobId },
-          (r) => r.type === 'status' || r.type === 'error',
-          PROGRESS_EVERY_MS * 5,
-        )
-        .then((reply) => {
-          const job = Array.isArray(reply.jobs)
-            ? (reply.jobs[0] as Record<string, unknown> | undefined)
-            : undefined;
-          const line = job ? progressLine(job) : '';
-          if (human && line !== last && line !== '') process.stderr.write(`${line}\n`);
-          last = line;
-        })
-        .catch(() => undefined);
-    }, PROGRESS_EVERY_MS);
+    if (human) poll();
+    const timer = human ? setInterval(poll, PROGRESS_EVERY_MS) : undefined;
     session.onReply((reply) => {
       if (reply.type === 'job_finished' && reply.job_id === jobId) {
         clearInterval(timer);

@@ -1,14 +1,20 @@
 // The core pool end to end: a real manager and real workers (`kestrel` processes) on a real XMPP
 // server, driven by an ordinary XMPP client speaking the seed-001 protocol.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, type Pool } from '../../harness/pool.ts';
+import {
+  alive,
+  FIXTURES,
+  linesOf as readLines,
+  outputDir as makeOutputDir,
+  processGroup,
+  RECORD,
+  runningPids as runningIn,
+  until,
+} from '../../harness/task-output.ts';
 import { startTestServer, type TestXmppServer } from '../../harness/xmpp-server.ts';
-
-const FIXTURES = resolve(import.meta.dirname, '../../fixtures/tasks');
-const RECORD = join(FIXTURES, 'record.sh');
 
 let server: TestXmppServer;
 let pool: Pool | undefined;
@@ -23,50 +29,16 @@ afterAll(async () => {
 afterEach(async () => {
   await pool?.close();
   pool = undefined;
-  rmSync(out, { recursive: true, force: true });
+  if (out) rmSync(out, { recursive: true, force: true });
 });
 
 function outputDir(): string {
-  out = mkdtempSync(join(tmpdir(), 'kestrel-out-'));
+  out = makeOutputDir();
   return out;
 }
 
-function linesOf(index: number): string[] {
-  const file = join(out, String(index));
-  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n') : [];
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2]?.startsWith('Z');
-  } catch {
-    return false;
-  }
-}
-
-/** The process group of a pid (field 5 of /proc/PID/stat). */
-function processGroup(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-}
-
-function runningPids(): number[] {
-  const dir = join(out, 'running');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((f) => {
-    const pid = Number(readFileSync(join(dir, f), 'utf8'));
-    return Number.isFinite(pid) && pid > 0 ? [pid] : [];
-  });
-}
+const linesOf = (index: number) => readLines(out, index);
+const runningPids = () => runningIn(out);
 
 describe(`core pool (${process.env.KESTREL_TEST_SERVER ?? 'prosody'})`, () => {
   it('runs a 200-task job on 3 workers, every index exactly once, and tells the submitter', async () => {

@@ -1,0 +1,56 @@
+// Reading what the record.sh fixture leaves behind, and waiting on processes, in pool tests.
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const FIXTURES = resolve(import.meta.dirname, '../fixtures/tasks');
+/** `sh record.sh OUT_DIR SECONDS` + INDEX: see the fixture. */
+export const RECORD = join(FIXTURES, 'record.sh');
+
+export function outputDir(): string {
+  return mkdtempSync(join(tmpdir(), 'kestrel-out-'));
+}
+
+/** The lines record.sh appended for one index: one per completed run. */
+export function linesOf(dir: string, index: number): string[] {
+  const file = join(dir, String(index));
+  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n') : [];
+}
+
+/** Pids of record.sh tasks running now. */
+export function runningPids(dir: string): number[] {
+  const running = join(dir, 'running');
+  if (!existsSync(running)) return [];
+  return readdirSync(running).flatMap((f) => {
+    const pid = Number(readFileSync(join(running, f), 'utf8'));
+    return Number.isFinite(pid) && pid > 0 ? [pid] : [];
+  });
+}
+
+export async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Alive and not a zombie (this sandbox's pid 1 does not reap orphans). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !stat(pid)[0]?.startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+/** Fields of /proc/PID/stat after the command name: state, ppid, pgrp, … */
+function stat(pid: number): string[] {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return text.slice(text.lastIndexOf(')') + 2).split(' ');
+}
+
+export function processGroup(pid: number): number {
+  return Number(stat(pid)[2]);
+}

@@ -1,0 +1,85 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from '../../../../src-main/cli/args.ts';
+import { ConfigError, loadConfig, requireKeys } from '../../../../src-main/cli/config.ts';
+import { CliError } from '../../../../src-main/cli/errors.ts';
+
+function configFile(content: unknown): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'kestrel-config-')), 'config.json');
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+
+describe('configuration', () => {
+  it('takes flags over the environment and the environment over the file', () => {
+    const file = configFile({
+      server: 'file:1',
+      jid: 'file@x',
+      password: 'file',
+      manager: 'm@file',
+    });
+    const env = { KESTREL_SERVER: 'env:2', KESTREL_JID: 'env@x' };
+    const config = loadConfig({ server: 'flag:3' }, env, file);
+    expect(config).toMatchObject({
+      server: 'flag:3',
+      jid: 'env@x',
+      password: 'file',
+      manager: 'm@file',
+    });
+  });
+
+  it('reads the default file from KESTREL_CONFIG and ignores it when absent', () => {
+    const file = configFile({ provides: ['GPU'], slots: 3 });
+    expect(loadConfig({}, { KESTREL_CONFIG: file })).toMatchObject({ provides: ['GPU'], slots: 3 });
+    expect(loadConfig({}, { KESTREL_CONFIG: '/nonexistent/k.json' }).server).toBe(
+      'xmpp://127.0.0.1:5222',
+    );
+  });
+
+  it('fails loudly on a bad file, an unknown key or a missing explicit file', () => {
+    expect(() => loadConfig({}, {}, configFile('{nope'))).toThrow(ConfigError);
+    expect(() => loadConfig({}, {}, configFile({ sever: 'typo' }))).toThrow(/sever/);
+    expect(() => loadConfig({}, {}, configFile({ slots: 0 }))).toThrow(/slots/);
+    expect(() => loadConfig({}, {}, '/nonexistent/k.json')).toThrow(/does not exist/);
+  });
+
+  it('names the missing settings as flags', () => {
+    expect(() => requireKeys({}, ['jid', 'dataDir'], 'x')).toThrow('missing --jid, --data-dir (x)');
+  });
+});
+
+describe('command line', () => {
+  it('parses a submit with its options', () => {
+    const args = parse([
+      'submit',
+      '~/runtask.sh',
+      '--queue',
+      '10000',
+      '--requires',
+      'GPU, LINUX',
+      '--wait',
+      '--json',
+    ]);
+    expect(args).toMatchObject({ command: 'submit', positionals: ['~/runtask.sh'], json: true });
+    expect(args.values).toMatchObject({ queue: '10000', requires: 'GPU, LINUX', wait: true });
+  });
+
+  it('rejects unknown commands, unknown options and extra arguments with usage errors', () => {
+    for (const argv of [
+      ['bogus'],
+      ['status', '--nope'],
+      ['status', '1', '2'],
+      ['submit'],
+      ['worker', '--slots', 'x'],
+    ]) {
+      expect(() => parse(argv), argv.join(' ')).toThrow(CliError);
+      try {
+        parse(argv);
+      } catch (error) {
+        expect((error as CliError).exitCode).toBe(2);
+      }
+    }
+  });
+});

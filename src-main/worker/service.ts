@@ -25,6 +25,13 @@ export interface WorkerService {
   stop(): Promise<void>;
   /** Tasks running now. */
   running(): number;
+  /**
+   * Stop taking new tasks (presence `away`: the manager sends no more) while running ones finish;
+   * `resume()` takes work again. A volunteer's pause, or "only when I am away".
+   */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  readonly paused: boolean;
 }
 
 interface WireRef {
@@ -85,6 +92,7 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
   let flushScheduled = false;
   let managerJid: string | undefined;
   let stopped = false;
+  let paused = false;
 
   function sendResults(results: WireResult[]): void {
     if (!managerJid || results.length === 0) return;
@@ -232,5 +240,16 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
       }
     },
     running: () => running.size,
+    async pause() {
+      paused = true;
+      await connection.setPresence('away', 'paused');
+    },
+    async resume() {
+      paused = false;
+      await connection.setPresence();
+    },
+    get paused() {
+      return paused;
+    },
   };
 }

@@ -186,6 +186,7 @@ describe('decodeManagerMessage', () => {
     },
     { type: 'cancel_tasks', v: 1, tasks: [ref] },
     { type: 'ack', v: 1, results: [ref, { ...ref, index: 9_999_999 }] },
+    { type: 'resync', v: 1 },
     { type: 'error', v: 1, code: 'unsupported_version', reason: 'speak v1' },
   ])('decodes $type', (message) => {
     expect(decodeManagerMessage(JSON.stringify(message))).toStrictEqual({ ok: true, message });
@@ -196,7 +197,7 @@ describe('decodeManagerMessage', () => {
       { type: 'profile', v: 1 },
       {
         code: 'unknown_type',
-        reason: "unknown type 'profile': expected tasks, cancel_tasks, ack or error",
+        reason: "unknown type 'profile': expected tasks, cancel_tasks, ack, resync or error",
       },
     ],
     [

@@ -9,6 +9,7 @@ import { bareJid } from '../common/jid.ts';
 import type { AccessPolicy } from './access.ts';
 import type { Scheduler } from './core/scheduler.ts';
 import type { Outbox } from './outbox.ts';
+import { createRateLimiter } from './rate-limit.ts';
 import { jobStatusView } from './status-view.ts';
 import type { ManagerStore } from './store.ts';
 
@@ -21,6 +22,8 @@ export interface UserCommandsOptions {
   outbox: Outbox;
   now: () => number;
   reply: (to: string, message: Record<string, unknown>) => void;
+  /** Requests one JID may send at once, and refilled per second (default 30 and 10). */
+  rateLimit?: { burst: number; perSecond: number };
 }
 
 export interface UserCommands {
@@ -29,6 +32,8 @@ export interface UserCommands {
 
 export function createUserCommands(options: UserCommandsOptions): UserCommands {
   const { scheduler, store, access, outbox, now, reply } = options;
+  const rate = options.rateLimit ?? { burst: 30, perSecond: 10 };
+  const limiter = createRateLimiter({ ...rate, now });
 
   function run(from: string, request: UserRequest): Record<string, unknown> {
     const owner = bareJid(from);
@@ -69,6 +74,11 @@ export function createUserCommands(options: UserCommandsOptions): UserCommands {
 
   return {
     handle(from, body) {
+      if (!limiter.take(bareJid(from))) {
+        const reason = `too many requests: at most ${rate.burst} at once and ${rate.perSecond} a second; try again shortly`;
+        reply(from, errorReply({ code: 'rate_limited', reason }));
+        return;
+      }
       const decoded = decodeUserRequest(body);
       if (!decoded.ok) {
         reply(from, errorReply(decoded.error));

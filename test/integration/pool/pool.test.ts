@@ -279,6 +279,21 @@ describe(`core pool (${process.env.KESTREL_TEST_SERVER ?? 'prosody'})`, () => {
     await alice.waitFor((r) => r.type === 'job_finished' && r.job_id === started.job_id);
   });
 
+  it('rate-limits a flood from one JID with a clear reply while others are served', async () => {
+    pool = await createPool(server);
+    const flooder = await pool.user('flood');
+    const alice = await pool.user();
+    const sent = 100;
+    for (let i = 0; i < sent; i += 1)
+      void flooder.connection.sendText(pool.managerJid, "{'type':'status'}");
+    await flooder.waitFor(() => flooder.replies.length >= sent);
+    const limited = flooder.replies.filter((r) => r.type === 'error' && r.code === 'rate_limited');
+    expect(limited.length).toBeGreaterThan(0);
+    expect(limited[0]!.reason).toMatch(/too many requests/);
+    expect(flooder.replies.filter((r) => r.type === 'status').length).toBeGreaterThanOrEqual(30);
+    expect(await alice.ask({ type: 'status' })).toMatchObject({ type: 'status', jobs: [] });
+  });
+
   it('refuses jobs from a JID that is not allowed to submit', async () => {
     pool = await createPool(server, ['--submitters', `only-admin@${server.domain}`]);
     await pool.startWorker('a', { slots: 1 });

@@ -25,6 +25,8 @@ export interface WorkerService {
   stop(): Promise<void>;
   /** Tasks running now. */
   running(): number;
+  /** Results sent but not yet acknowledged (durably stored) by the manager. */
+  unacked(): number;
   /**
    * Stop taking new tasks (presence `away`: the manager sends no more) while running ones finish;
    * `resume()` takes work again. A volunteer's pause, or "only when I am away".
@@ -240,6 +242,7 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
       }
     },
     running: () => running.size,
+    unacked: () => unacked.size,
     async pause() {
       paused = true;
       await connection.setPresence('away', 'paused');

@@ -1,0 +1,68 @@
+// What the tray shows for a volunteer snapshot: the menu as data (the Electron shell turns it
+// into a native menu as is) and the tooltip. Rebuilt from scratch on every change.
+import type { VolunteerReason, VolunteerSnapshot } from '../../shared/ipc.ts';
+
+export type TrayAction = 'pause' | 'resume' | 'open' | 'quit';
+
+export interface TrayMenuItem {
+  label: string;
+  enabled: boolean;
+  action?: TrayAction;
+  type?: 'separator';
+}
+
+export interface TrayModel {
+  tooltip: string;
+  items: TrayMenuItem[];
+}
+
+const PAUSED_BECAUSE: Readonly<Record<Exclude<VolunteerReason, 'ok'>, string>> = {
+  paused: 'Paused',
+  user_active: 'Waiting until you are away',
+  on_battery: 'Paused while on battery',
+};
+
+/** Windows cuts tray tooltips at 127 characters (NOTIFYICONDATA szTip is 128 with its NUL). */
+export const TOOLTIP_MAX = 127;
+
+const clip = (text: string, max: number) =>
+  text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+
+const tasks = (n: number) => (n === 1 ? '1 task' : `${n} tasks`);
+
+/** One line saying what the volunteer does now and, when it does nothing, why. */
+export function statusLine(snapshot: VolunteerSnapshot): string {
+  const { state, reason, running } = snapshot;
+  switch (state) {
+    case 'offline':
+      return snapshot.error ? `Offline: ${snapshot.error}` : 'Offline';
+    case 'working':
+      return `Working on ${tasks(running)}`;
+    case 'idle':
+      return 'Idle, waiting for tasks';
+    case 'paused': {
+      const why = reason === 'ok' ? 'Paused' : PAUSED_BECAUSE[reason];
+      return running > 0 ? `${why} (finishing ${tasks(running)})` : why;
+    }
+  }
+}
+
+export function trayModel(snapshot: VolunteerSnapshot): TrayModel {
+  const status = statusLine(snapshot);
+  const pool = snapshot.manager ? ` for ${snapshot.manager}` : '';
+  // The volunteer's own pause is a setting: it shows as Resume whatever the connection does.
+  const toggle: TrayMenuItem = snapshot.settings.paused
+    ? { label: 'Resume', enabled: true, action: 'resume' }
+    : { label: 'Pause', enabled: true, action: 'pause' };
+  return {
+    tooltip: clip(`Kestrel volunteer${pool}\n${status}`, TOOLTIP_MAX),
+    items: [
+      { label: clip(status, 80), enabled: false },
+      { label: '', enabled: false, type: 'separator' },
+      toggle,
+      { label: 'Open Kestrel…', enabled: true, action: 'open' },
+      { label: '', enabled: false, type: 'separator' },
+      { label: 'Quit Kestrel', enabled: true, action: 'quit' },
+    ],
+  };
+}

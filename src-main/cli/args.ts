@@ -18,11 +18,61 @@ const CONNECTION: Options = {
 };
 
 export const COMMANDS = {
+  demo: {
+    summary: 'run a head node with local workers and a sample job, then exit',
+    usage: 'kestrel demo [--workers N] [--tasks N] [--data-dir DIR]',
+    args: [0, 0],
+    options: {
+      'data-dir': { type: 'string' },
+      workers: { type: 'string' },
+      tasks: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  },
+  head: {
+    summary: 'run a head node: the embedded XMPP server and the manager in one process',
+    usage:
+      'kestrel head [--domain D] [--port P] [--bind ADDRESS] [--ping-interval S] [--data-dir DIR]',
+    args: [0, 0],
+    options: {
+      ...CONNECTION,
+      domain: { type: 'string' },
+      port: { type: 'string' },
+      bind: { type: 'string' },
+      'ping-interval': { type: 'string' },
+    },
+  },
+  user: {
+    summary: "manage the head node's accounts",
+    usage: 'kestrel user add|remove|list|passwd [NAME] [--password PW]',
+    args: [1, 2],
+    options: {
+      'data-dir': { type: 'string' },
+      config: { type: 'string' },
+      password: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  },
+  invite: {
+    summary: 'print a one-time link with which a volunteer’s worker joins this head node',
+    usage: 'kestrel invite [--host ADDRESS] [--ttl HOURS] [--data-dir DIR]',
+    args: [0, 0],
+    options: {
+      'data-dir': { type: 'string' },
+      config: { type: 'string' },
+      host: { type: 'string' },
+      ttl: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  },
   manager: {
     summary: 'run the manager (needs --jid, --password of the manager account)',
     usage:
       'kestrel manager [--submitters LIST] [--workers LIST] [--admins LIST] [--ping-interval S]',
-    positionals: 0,
+    args: [0, 0],
     options: {
       ...CONNECTION,
       submitters: { type: 'string' },
@@ -33,10 +83,11 @@ export const COMMANDS = {
   },
   worker: {
     summary: 'run a worker that takes tasks from --manager',
-    usage: 'kestrel worker [--provides A,B] [--slots N] [--name NAME]',
-    positionals: 0,
+    usage: 'kestrel worker [--join LINK] [--provides A,B] [--slots N] [--name NAME]',
+    args: [0, 0],
     options: {
       ...CONNECTION,
+      join: { type: 'string' },
       provides: { type: 'string' },
       slots: { type: 'string' },
       name: { type: 'string' },
@@ -46,7 +97,7 @@ export const COMMANDS = {
     summary: 'submit a job: COMMAND runs once per index 0..N-1',
     usage:
       'kestrel submit COMMAND --queue N [--requires A,B] [--cores N] [--ram MB] [--retries N] [--cleanup CMD] [--wait]',
-    positionals: 1,
+    args: [1, 1],
     options: {
       ...CONNECTION,
       queue: { type: 'string', short: 'n' },
@@ -61,18 +112,18 @@ export const COMMANDS = {
   status: {
     summary: 'show your jobs, or one job',
     usage: 'kestrel status [JOB_ID]',
-    positionals: -1,
+    args: [0, 1],
     options: CONNECTION,
   },
   cancel: {
     summary: 'cancel all your jobs, or one job',
     usage: 'kestrel cancel [JOB_ID]',
-    positionals: -1,
+    args: [0, 1],
     options: CONNECTION,
   },
 } satisfies Record<
   string,
-  { summary: string; usage: string; positionals: number; options: Options }
+  { summary: string; usage: string; args: [number, number]; options: Options }
 >;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -136,12 +187,9 @@ export function parse(argv: string[]): Parsed {
   }
   const values = parsed.values as Parsed['values'];
   const help = values.help === true;
-  const max = spec.positionals === -1 ? 1 : spec.positionals;
-  if (
-    !help &&
-    (parsed.positionals.length > max ||
-      (spec.positionals > 0 && parsed.positionals.length < spec.positionals))
-  ) {
+  const [min, max] = spec.args;
+  const count = parsed.positionals.length;
+  if (!help && (count < min || count > max)) {
     throw new CliError(`wrong number of arguments\nusage: ${spec.usage}`, EXIT.usage);
   }
   const str = (key: string) =>

@@ -28,6 +28,10 @@ export const configSchema = z
     submitters: list.describe('JIDs or @domains allowed to submit (default: the manager’s domain)'),
     workers: list.describe('JIDs or @domains allowed to work (default: the manager’s domain)'),
     admins: list.describe('JIDs that may see and cancel every job'),
+    pin: z
+      .string()
+      .regex(/^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/)
+      .describe('SHA-256 fingerprint of the server certificate to accept (set by --join)'),
   })
   .partial()
   .strict();

@@ -1,14 +1,22 @@
 import { parse, COMMANDS, type CommandName, type Parsed } from './args.ts';
 import { ConfigError } from './config.ts';
 import { CliError, EXIT } from './errors.ts';
+import { runDemoCommand } from './commands/demo.ts';
+import { runHead } from './commands/head.ts';
+import { runInvite } from './commands/invite.ts';
 import { runManager } from './commands/manager.ts';
 import { runCancel, runStatus } from './commands/requests.ts';
 import { runSubmit } from './commands/submit.ts';
+import { runUser } from './commands/user.ts';
 import { runWorker } from './commands/worker.ts';
 
 /** The `kestrel` command: the same code the desktop app uses, without a display. */
 
 const RUN: Record<CommandName, (args: Parsed) => Promise<number>> = {
+  demo: runDemoCommand,
+  head: runHead,
+  user: runUser,
+  invite: runInvite,
   manager: runManager,
   worker: runWorker,
   submit: runSubmit,

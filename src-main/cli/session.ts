@@ -45,6 +45,7 @@ export async function openSession(
     password: config.password,
     resource: `cli-${randomUUID().slice(0, 8)}`,
     reconnect: false,
+    pin: config.pin,
   });
   const manager = bareJid(config.manager);
   const listeners = new Set<(reply: Reply) => void>();

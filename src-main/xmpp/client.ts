@@ -12,7 +12,6 @@ import _middleware, { type Middleware } from '@xmpp/middleware';
 import _streamFeatures from '@xmpp/stream-features';
 import _iqCaller, { type IqCaller } from '@xmpp/iq/caller.js';
 import _iqCallee, { type IqCallee } from '@xmpp/iq/callee.js';
-import _starttls from '@xmpp/starttls';
 import _sasl, { type OnAuthenticate } from '@xmpp/sasl';
 import _resourceBinding from '@xmpp/resource-binding';
 import SaslFactory, { type Mechanism } from 'saslmechanisms';
@@ -20,6 +19,7 @@ import type { Element } from '@xmpp/xml';
 
 import { XmppError } from './errors.ts';
 import { PlainMechanism } from './plain.ts';
+import { setupStarttls } from './starttls.ts';
 import { ScramMechanism, ScramSha1Mechanism, ScramSha256Mechanism } from './scram.ts';
 import { traceStanzas } from './trace.ts';
 
@@ -35,6 +35,10 @@ export interface XmppClientOptions {
   resource?: string;
   /** Milliseconds to wait for the stream to open or close; default 5000. */
   timeout?: number;
+  /** A PEM certificate to trust besides the system's (a head node's self-signed one). */
+  ca?: string;
+  /** SHA-256 fingerprint of the only server certificate to accept (from an invite). */
+  pin?: string;
 }
 
 export interface XmppClient {
@@ -78,7 +82,7 @@ export function createXmppClient(options: XmppClientOptions): XmppClient {
   saslFactory.use(ScramSha256Mechanism).use(ScramSha1Mechanism).use(PlainMechanism);
 
   // Stream features, in negotiation order (XEP-0170): STARTTLS, SASL, resource binding.
-  _starttls({ streamFeatures });
+  setupStarttls(streamFeatures, { ca: options.ca, pin: options.pin });
   _sasl({ streamFeatures, saslFactory }, authenticateWith(saslFactory, options));
   _resourceBinding({ streamFeatures, iqCaller }, resource);
 

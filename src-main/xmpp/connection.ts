@@ -26,6 +26,10 @@ export interface ConnectionOptions {
   acceptSubscription?: (bareJid: string) => boolean;
   /** Reconnect with backoff when the connection drops after a successful start; default true. */
   reconnect?: boolean;
+  /** A PEM certificate to trust besides the system's (a head node's self-signed one). */
+  ca?: string;
+  /** SHA-256 fingerprint of the only server certificate to accept (from an invite). */
+  pin?: string;
 }
 
 export interface ConnectionEvents {

@@ -68,6 +68,9 @@ declare module '@xmpp/client-core' {
     stop(): Promise<unknown>;
     disconnect(): Promise<unknown>;
     send(element: Element): Promise<void>;
+    sendReceive(element: Element, timeoutMs?: number): Promise<Element>;
+    restart(): Promise<void>;
+    _attachSocket(socket: XmppSocket): void;
   }
   export function jid(local: string, domain: string, resource?: string): JID;
 }
@@ -117,7 +120,14 @@ declare module '@xmpp/middleware' {
 declare module '@xmpp/stream-features' {
   import type { Middleware } from '@xmpp/middleware';
   export interface StreamFeatures {
-    use: unknown;
+    use(
+      name: string,
+      xmlns: string,
+      handler: (
+        context: { entity: import('@xmpp/client-core').Client },
+        next: () => Promise<void>,
+      ) => Promise<void>,
+    ): void;
   }
   export default function streamFeatures(deps: { middleware: Middleware }): StreamFeatures;
 }
@@ -150,6 +160,15 @@ declare module '@xmpp/iq/callee.js' {
 declare module '@xmpp/starttls' {
   import type { StreamFeatures } from '@xmpp/stream-features';
   export default function starttls(deps: { streamFeatures: StreamFeatures }): void;
+}
+
+declare module '@xmpp/starttls/starttls.js' {
+  import type { XmppSocket } from '@xmpp/client-core';
+  export function canUpgrade(socket: XmppSocket | null): boolean;
+  export function upgrade(
+    socket: XmppSocket | null,
+    options: import('node:tls').ConnectionOptions,
+  ): Promise<XmppSocket>;
 }
 
 declare module 'saslmechanisms' {

@@ -1,7 +1,8 @@
-// The XMPP server the integration suite runs against, whichever it is. Each kind (Prosody now;
-// the embedded server and ejabberd later) implements TestXmppServer; KESTREL_TEST_SERVER picks.
+// The XMPP server the integration suite runs against, whichever it is. Each kind (Prosody, the
+// embedded server; ejabberd later) implements TestXmppServer; KESTREL_TEST_SERVER picks.
 import { randomBytes } from 'node:crypto';
 
+import { startEmbedded } from './embedded.ts';
 import { startProsody } from './prosody.ts';
 
 export interface TestXmppServer {
@@ -21,8 +22,12 @@ export function startTestServer(): Promise<TestXmppServer> {
   switch (kind) {
     case 'prosody':
       return startProsody();
+    case 'embedded':
+      return startEmbedded();
     default:
-      throw new Error(`KESTREL_TEST_SERVER=${kind}: unknown test server (known: prosody)`);
+      throw new Error(
+        `KESTREL_TEST_SERVER=${kind}: unknown test server (known: prosody, embedded)`,
+      );
   }
 }
 

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { bareJid, domainOf, localOf } from '../../common/jid.ts';
@@ -11,14 +11,30 @@ import type { Parsed } from '../args.ts';
 import { loadConfig, requireKeys, serviceUrl } from '../config.ts';
 import { CliError, EXIT } from '../errors.ts';
 import { untilSignal } from '../signals.ts';
+import { joinPool } from './join.ts';
+
+/**
+ * A worker that joined with an invite keeps its settings in DATA_DIR/joined.json and uses them
+ * whenever no --config is given; --join registers first.
+ */
+async function workerConfig(args: Parsed) {
+  const base = loadConfig(args.flags, process.env, args.configPath);
+  const joined = join(base.dataDir, 'joined.json');
+  if (typeof args.values.join === 'string') {
+    const settings = await joinPool(args.values.join, base.dataDir);
+    process.stderr.write(`joined as ${settings.jid ?? ''}; settings kept in ${joined}\n`);
+  }
+  if (args.configPath !== undefined || !existsSync(joined)) return base;
+  return loadConfig(args.flags, process.env, joined);
+}
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export async function runWorker(args: Parsed): Promise<number> {
   const config = requireKeys(
-    loadConfig(args.flags, process.env, args.configPath),
+    await workerConfig(args),
     ['jid', 'password', 'manager'],
-    'the worker’s account and its manager',
+    'the worker’s account and its manager, or --join LINK',
   );
   const name =
     typeof args.values.name === 'string' ? args.values.name : `${hostname()}-${process.pid}`;
@@ -45,6 +61,7 @@ export async function runWorker(args: Parsed): Promise<number> {
       username: localOf(config.jid),
       password: config.password,
       resource: name,
+      pin: config.pin,
       acceptSubscription: (jid) => bareJid(jid) === bareJid(config.manager),
     });
     connection.on('error', (error) => log.warn('xmpp', { error: String(error) }));

@@ -1,0 +1,46 @@
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { readHeadConfig } from '../../head/head-config.ts';
+import { formatInviteLink } from '../../head/invite-link.ts';
+import { openServerDatabase } from '../../server/database.ts';
+import { createInviteStore } from '../../server/invites.ts';
+import { intOption, type Parsed } from '../args.ts';
+import { CliError, EXIT } from '../errors.ts';
+import { headDir } from './head.ts';
+
+/** `kestrel invite`: a one-time link with which a volunteer's worker registers and joins. */
+export async function runInvite(args: Parsed): Promise<number> {
+  const dir = headDir(args);
+  const head = readHeadConfig(dir);
+  if (!head) throw new CliError(`no head node in ${dir}: run \`kestrel head\` first`, EXIT.usage);
+  const certFile = join(dir, 'server', 'tls', `${head.domain}.crt`);
+  if (!existsSync(certFile))
+    throw new CliError(
+      `no certificate in ${certFile}: start \`kestrel head\` once first`,
+      EXIT.usage,
+    );
+  const pin = new X509Certificate(readFileSync(certFile)).fingerprint256;
+  const hours = intOption(args.values, 'ttl', 1) ?? 168;
+  const db = openServerDatabase(join(dir, 'server'));
+  try {
+    const invite = createInviteStore(db).create({ ttlMs: hours * 3600 * 1000 });
+    const host = typeof args.values.host === 'string' ? args.values.host : hostname();
+    const link = formatInviteLink({
+      server: `${host}:${head.port}`,
+      domain: head.domain,
+      manager: head.manager.jid,
+      token: invite.token,
+      pin,
+    });
+    process.stdout.write(
+      args.json
+        ? `${JSON.stringify({ link, expires_at: invite.expiresAt.toISOString() })}\n`
+        : `${link}\n\nOn the volunteer's machine: kestrel worker --join '${link}'\n(valid once, until ${invite.expiresAt.toISOString()})\n`,
+    );
+    return EXIT.ok;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,64 @@
+// The server's SQLite database in the data directory: accounts, rosters, pending subscription
+// requests and invite tokens. WAL lets `kestrel user …` read and write while the server runs.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+
+export const DATABASE_FILE = 'xmpp.db';
+const SCHEMA_VERSION = 1;
+
+export function openServerDatabase(dataDir: string): DatabaseSync {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const db = new DatabaseSync(join(dataDir, DATABASE_FILE));
+  db.exec(`
+    PRAGMA journal_mode = WAL;
+    PRAGMA synchronous = NORMAL;
+    PRAGMA busy_timeout = 5000;
+    PRAGMA foreign_keys = ON;
+  `);
+  const row = db.prepare('PRAGMA user_version').get() as { user_version: number };
+  if (row.user_version < SCHEMA_VERSION) migrate(db);
+  return db;
+}
+
+function migrate(db: DatabaseSync): void {
+  db.exec(`
+    BEGIN;
+    CREATE TABLE IF NOT EXISTS accounts (
+      username TEXT PRIMARY KEY,
+      salt BLOB NOT NULL,
+      iterations INTEGER NOT NULL,
+      sha1_stored_key BLOB NOT NULL,
+      sha1_server_key BLOB NOT NULL,
+      sha256_stored_key BLOB NOT NULL,
+      sha256_server_key BLOB NOT NULL,
+      created_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    -- RFC 6121 §2.1.2 roster items: subscription state, pending-out (ask), name and groups.
+    CREATE TABLE IF NOT EXISTS roster_items (
+      owner TEXT NOT NULL REFERENCES accounts(username) ON DELETE CASCADE,
+      contact TEXT NOT NULL,
+      subscription TEXT NOT NULL,
+      ask INTEGER NOT NULL,
+      name TEXT,
+      groups TEXT NOT NULL,
+      PRIMARY KEY (owner, contact)
+    ) WITHOUT ROWID;
+    -- RFC 6121 §3.1.3 pending-in: subscription requests not answered yet (kept apart from the
+    -- roster, which shows no item for them).
+    CREATE TABLE IF NOT EXISTS roster_pending (
+      owner TEXT NOT NULL REFERENCES accounts(username) ON DELETE CASCADE,
+      contact TEXT NOT NULL,
+      stanza TEXT NOT NULL,
+      PRIMARY KEY (owner, contact)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS invites (
+      token_hash TEXT PRIMARY KEY,
+      username TEXT,
+      created_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    PRAGMA user_version = ${SCHEMA_VERSION};
+    COMMIT;
+  `);
+}

@@ -1,0 +1,145 @@
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { createAccountStore } from '../../../../src-main/server/account-store.ts';
+import { createAuthThrottle } from '../../../../src-main/server/auth-throttle.ts';
+import {
+  createSelfSignedCertificate,
+  loadCertificate,
+} from '../../../../src-main/server/certificate.ts';
+import { openServerDatabase } from '../../../../src-main/server/database.ts';
+import { createInviteStore } from '../../../../src-main/server/invites.ts';
+import { silentLogger } from '../../../../src-main/common/log.ts';
+import { createRosterStore } from '../../../../src-main/server/roster-store.ts';
+
+let dir: string;
+let db: DatabaseSync;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'kestrel-server-unit-'));
+  db = openServerDatabase(dir);
+});
+afterEach(() => {
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('account store', () => {
+  it('adds, verifies, changes, lists and removes accounts without storing passwords', async () => {
+    const accounts = createAccountStore(db, { iterations: 4096 });
+    await accounts.add('Dora', 'pässwörd');
+    await expect(accounts.add('dora', 'x')).rejects.toMatchObject({ code: 'account_exists' });
+    await expect(accounts.add('bad name', 'x')).rejects.toMatchObject({ code: 'invalid_username' });
+    await expect(accounts.add('eve', '')).rejects.toMatchObject({ code: 'invalid_password' });
+    expect(await accounts.verify('DORA', 'pässwörd')).toBe(true);
+    expect(await accounts.verify('dora', 'wrong')).toBe(false);
+    await accounts.setPassword('dora', 'new one');
+    expect(await accounts.verify('dora', 'new one')).toBe(true);
+    await expect(accounts.setPassword('nobody', 'x')).rejects.toMatchObject({
+      code: 'no_such_account',
+    });
+    expect(accounts.list()).toEqual(['dora']);
+    const row = db.prepare('SELECT * FROM accounts').get() as Record<string, unknown>;
+    expect(JSON.stringify(row)).not.toContain('new one');
+    expect(row.iterations).toBe(4096);
+    expect(accounts.remove('dora')).toBe(true);
+    expect(accounts.remove('dora')).toBe(false);
+    expect(accounts.exists('dora')).toBe(false);
+  });
+
+  it('refuses fewer than 4096 PBKDF2 iterations', () => {
+    expect(() => createAccountStore(db, { iterations: 1000 })).toThrow(/4096/);
+  });
+});
+
+describe('invites', () => {
+  it('are spent once, expire, and may name the username', () => {
+    let now = 1_000_000;
+    const invites = createInviteStore(db, () => now);
+    const open = invites.create({ ttlMs: 60_000 });
+    expect(invites.check(open.token)).toBe(true);
+    expect(invites.consume(open.token, 'anyone')).toBe(true);
+    expect(invites.consume(open.token, 'anyone')).toBe(false);
+    const named = invites.create({ username: 'Worker-7' });
+    expect(invites.check(named.token, 'someone-else')).toBe(false);
+    expect(invites.consume(named.token, 'worker-7')).toBe(true);
+    const late = invites.create({ ttlMs: 1_000 });
+    now += 2_000;
+    expect(invites.check(late.token)).toBe(false);
+    const stored = db.prepare('SELECT token_hash FROM invites').all() as { token_hash: string }[];
+    expect(stored.every((r) => r.token_hash !== late.token)).toBe(true);
+  });
+});
+
+describe('roster store', () => {
+  it('writes behind and reads back after reopening', async () => {
+    await createAccountStore(db, { iterations: 4096 }).add('alice', 'pw');
+    const store = createRosterStore(db, silentLogger);
+    const roster = store.load('alice');
+    roster.items.set('bob@kestrel.test', {
+      subscription: 'to',
+      ask: false,
+      name: 'Bob',
+      groups: ['Workers'],
+    });
+    roster.pending.set('carol@kestrel.test', '<presence type="subscribe"/>');
+    store.save('alice', roster, 'bob@kestrel.test');
+    store.save('alice', roster, 'carol@kestrel.test');
+    expect(db.prepare('SELECT count(*) AS n FROM roster_items').get()).toEqual({ n: 0 }); // not yet
+    await new Promise((resolve) => setImmediate(resolve));
+    const again = createRosterStore(db, silentLogger).load('alice');
+    expect(again.items.get('bob@kestrel.test')).toEqual({
+      subscription: 'to',
+      ask: false,
+      name: 'Bob',
+      groups: ['Workers'],
+    });
+    expect(again.pending.get('carol@kestrel.test')).toBe('<presence type="subscribe"/>');
+    roster.items.delete('bob@kestrel.test');
+    store.save('alice', roster, 'bob@kestrel.test');
+    store.flush();
+    expect(createRosterStore(db, silentLogger).load('alice').items.size).toBe(0);
+  });
+});
+
+describe('self-signed certificate', () => {
+  it('is a valid, self-verifying certificate for the domain', () => {
+    const { cert } = createSelfSignedCertificate('pool.example.org');
+    const x509 = new X509Certificate(cert);
+    expect(x509.verify(x509.publicKey)).toBe(true);
+    expect(x509.checkHost('pool.example.org')).toBe('pool.example.org');
+    expect(x509.checkHost('other.example.org')).toBeUndefined();
+    expect(x509.ca).toBe(true);
+    expect(new Date(x509.validTo).getTime()).toBeGreaterThan(Date.now() + 9 * 365 * 86_400_000);
+  });
+
+  it('is made once and kept in the data directory', () => {
+    const first = loadCertificate('kestrel.test', join(dir, 'tls'));
+    expect(first.generated).toBe(true);
+    expect(statSync(first.keyFile).mode & 0o777).toBe(0o600);
+    const second = loadCertificate('kestrel.test', join(dir, 'tls'));
+    expect(second.generated).toBe(false);
+    expect(second.certFile).toBe(first.certFile);
+  });
+});
+
+describe('failed-login throttle', () => {
+  it('delays each failure more, per address, and forgets after the window', () => {
+    let now = 0;
+    const throttle = createAuthThrottle({
+      stepMs: 100,
+      maxDelayMs: 250,
+      windowMs: 1_000,
+      now: () => now,
+    });
+    expect([1, 2, 3].map(() => throttle.failed('10.0.0.1'))).toEqual([100, 200, 250]);
+    expect(throttle.failed('10.0.0.2')).toBe(100);
+    now = 5_000;
+    expect(throttle.failed('10.0.0.1')).toBe(100);
+  });
+});

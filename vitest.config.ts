@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // Unit tests are pure and fast; integration tests start real servers and real processes,
-// so they run one file at a time to keep the 2-core machines from timing out each other.
+// so they run one file at a time, and the groups one after another (groupOrder), to keep the
+// 2-core machines from timing out each other.
 export default defineConfig({
   test: {
     projects: [
@@ -9,6 +10,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -18,6 +20,21 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 60_000,
+          env: { KESTREL_TEST_SERVER: 'prosody' },
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        // The core pool's suites again, unchanged, on Kestrel's embedded XMPP server.
+        test: {
+          name: 'integration-embedded',
+          include: ['test/integration/{pool,xmpp,cli}/*.test.ts'],
+          exclude: ['test/integration/cli/demo.test.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          env: { KESTREL_TEST_SERVER: 'embedded' },
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -1,6 +1,7 @@
 // Kestrel processes for integration tests: the real `kestrel` command (manager, worker), started
 // as child processes on the test server, with their output kept for assertions and diagnosis.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -30,8 +31,17 @@ export function kestrelEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   };
 }
 
-export function startKestrel(name: string, args: string[], env: NodeJS.ProcessEnv): KestrelProcess {
-  const child = spawn(NODE, [MAIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `nodeArgs` go to node itself, before the script (e.g. `--cpu-prof` for the benchmarks). */
+export function startKestrel(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  nodeArgs: string[] = [],
+): KestrelProcess {
+  const child = spawn(NODE, [...nodeArgs, MAIN, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let text = '';
   const waiters = new Set<() => void>();
   const append = (chunk: Buffer) => {
@@ -90,4 +100,28 @@ export function startKestrel(name: string, args: string[], env: NodeJS.ProcessEn
       await exited;
     },
   };
+}
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `bin/kestrel ARGS` to its end, as a user would from a shell. */
+export async function runKestrel(args: string[], env: NodeJS.ProcessEnv): Promise<CommandResult> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(join(ROOT, 'bin/kestrel'), args, {
+      env,
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return {
+      code: typeof e.code === 'number' ? e.code : -1,
+      stdout: e.stdout ?? '',
+      stderr: e.stderr ?? '',
+    };
+  }
 }

@@ -1,16 +1,12 @@
 // The `kestrel` command as a user runs it: submit --wait, status, cancel, --json, exit codes,
 // and worker log and pid files.
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, type Pool } from '../../harness/pool.ts';
-import { kestrelEnv } from '../../harness/processes.ts';
+import { kestrelEnv, runKestrel } from '../../harness/processes.ts';
 import { startTestServer, uniqueUser, type TestXmppServer } from '../../harness/xmpp-server.ts';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
-const run = promisify(execFile);
 
 let server: TestXmppServer;
 let pool: Pool | undefined;
@@ -26,25 +22,7 @@ afterEach(async () => {
   pool = undefined;
 });
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function kestrel(args: string[], env: NodeJS.ProcessEnv): Promise<Result> {
-  try {
-    const { stdout, stderr } = await run(join(ROOT, 'bin/kestrel'), args, { env, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return {
-      code: typeof e.code === 'number' ? e.code : -1,
-      stdout: e.stdout ?? '',
-      stderr: e.stderr ?? '',
-    };
-  }
-}
+const kestrel = runKestrel;
 
 async function userEnv(p: Pool): Promise<NodeJS.ProcessEnv> {
   const user = uniqueUser('cli');

@@ -1,16 +1,18 @@
 // The one-command head node: `kestrel head` (embedded XMPP server + manager), `kestrel user`,
 // `kestrel invite` and a volunteer's `kestrel worker --join LINK` over pinned STARTTLS.
-import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../harness/free-port.ts';
-import { kestrelEnv, startKestrel, type KestrelProcess } from '../../harness/processes.ts';
+import {
+  kestrelEnv,
+  runKestrel,
+  startKestrel,
+  type KestrelProcess,
+} from '../../harness/processes.ts';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
 const env = kestrelEnv({});
 const dirs: string[] = [];
 const processes: KestrelProcess[] = [];
@@ -23,22 +25,7 @@ function tempDir(): string {
   return dir;
 }
 
-async function kestrel(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(join(ROOT, 'bin/kestrel'), args, {
-      env,
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return {
-      code: typeof e.code === 'number' ? e.code : -1,
-      stdout: e.stdout ?? '',
-      stderr: e.stderr ?? '',
-    };
-  }
-}
+const kestrel = (args: string[]) => runKestrel(args, env);
 
 beforeAll(async () => {
   headDir = tempDir();

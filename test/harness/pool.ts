@@ -45,9 +45,15 @@ export interface Pool {
 
 const PASSWORD = 'test-password-1';
 
+export interface PoolOptions {
+  /** Flags for the manager's node process (e.g. `--cpu-prof`), not for `kestrel manager`. */
+  managerNodeArgs?: string[];
+}
+
 export async function createPool(
   server: TestXmppServer,
   managerArgs: string[] = [],
+  options: PoolOptions = {},
 ): Promise<Pool> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kestrel-pool-'));
   const managerUser = uniqueUser('manager');
@@ -73,7 +79,12 @@ export async function createPool(
     workers,
     workerJids,
     async startManager(extraArgs = managerArgs) {
-      const manager = startKestrel('manager', ['manager', ...extraArgs], env(managerJid));
+      const manager = startKestrel(
+        'manager',
+        ['manager', ...extraArgs],
+        env(managerJid),
+        options.managerNodeArgs,
+      );
       pool.manager = manager;
       await manager.waitForOutput('manager online');
       return manager;

@@ -1,0 +1,51 @@
+// What the bench process and its simulated-worker hosts (bench/lib/sim-host.ts) say to each other
+// over Node's IPC channel.
+
+export type SimMode = 'instant' | 'hold' | 'echo';
+
+export interface SimAccount {
+  username: string;
+  password: string;
+  resource: string;
+}
+
+export type SimCommand =
+  | {
+      cmd: 'connect';
+      service: string;
+      domain: string;
+      /** Bare JID of the manager (worker modes) or of the ping driver (echo mode). */
+      peer: string;
+      mode: SimMode;
+      slots: number;
+      accounts: SimAccount[];
+      /** Send an event for every task started (hold) or done (instant). */
+      reportTasks: boolean;
+    }
+  | { cmd: 'stats' }
+  | { cmd: 'reset' }
+  /** Log out the first `count` clients (their presence goes unavailable). */
+  | { cmd: 'drop'; count: number }
+  | { cmd: 'drive'; targets: string[]; inFlight: number; seconds: number; body: string }
+  | { cmd: 'stop' };
+
+export interface SimStats {
+  connected: number;
+  reported: number;
+  tasks: number;
+  firstTaskAt: number | undefined;
+  lastTaskAt: number | undefined;
+  rssBytes: number;
+  loginRetries: number;
+}
+
+export type SimEvent =
+  | { ev: 'ready' }
+  | { ev: 'connected'; count: number; ms: number; retries: number }
+  | { ev: 'reported'; count: number }
+  | { ev: 'task'; jobId: number; index: number; attempt: number; at: number; jid: string }
+  | { ev: 'stats'; stats: SimStats }
+  | { ev: 'driven'; roundTrips: number; seconds: number }
+  | { ev: 'dropped'; count: number }
+  | { ev: 'error'; message: string }
+  | { ev: 'done' };

@@ -41,8 +41,11 @@ export interface Scheduler {
   presence(jid: string, available: boolean, show?: PresenceShow): Action[];
   profile(jid: string, profile: WorkerProfile, running: TaskRef[]): Action[];
   results(jid: string, results: TaskResult[]): Action[];
-  /** A worker stopped answering pings: treat it as gone until it sends a profile again. */
-  unresponsive(jid: string): Action[];
+  /**
+   * Workers stopped answering pings: treat them as gone until each sends a profile again. All are
+   * dropped before any of their tasks is handed out again, so none goes to another of them.
+   */
+  unresponsive(...jids: string[]): Action[];
   cancel(
     requester: string,
     jobId: number | undefined,
@@ -50,8 +53,6 @@ export interface Scheduler {
   ): Lookup<{ jobIds: number[]; tasks: number; actions: Action[] }>;
   jobs(requester: string, jobId: number | undefined, admin: boolean): Lookup<JobTasks[]>;
   tick(): Action[];
-  /** Workers that hold tasks, for liveness pings. */
-  holders(): string[];
   workers(): readonly WorkerState[];
   restoreJob(
     info: JobInfo,
@@ -170,7 +171,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     out.push({ kind: 'requeue', task: ref, lost });
   }
 
-  function drop(jid: string, out: Action[]): void {
+  function drop(jid: string, out: Action[], refill = true): void {
     const w = workers.get(jid);
     if (!w) return;
     for (const ref of [...w.running.values()]) {
@@ -178,7 +179,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       if (job) requeue(job, ref.index, out);
     }
     workers.delete(jid);
-    fillAll(out);
+    if (refill) fillAll(out);
   }
 
   function recordResult(jid: string, r: TaskResult, out: Action[]): void {
@@ -303,7 +304,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       if (stray.length > 0) out.push({ kind: 'cancel_tasks', worker: jid, tasks: stray });
       resetCapacity(w, specOf);
       fill(w, out);
-      fillAll(out);
+      // Tasks this worker no longer had went back to the queue: idle workers may take them. Only
+      // then, so a storm of N logins does not cost N passes over every worker.
+      if (out.some((a) => a.kind === 'requeue')) fillAll(out);
       return out;
     },
 
@@ -317,9 +320,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       return out;
     },
 
-    unresponsive(jid) {
+    unresponsive(...jids) {
       const out: Action[] = [];
-      drop(jid, out);
+      for (const jid of jids) drop(jid, out, false);
+      fillAll(out);
       return out;
     },
 
@@ -348,7 +352,6 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       return out;
     },
 
-    holders: () => [...workers.values()].filter((w) => w.running.size > 0).map((w) => w.jid),
     workers: () => [...workers.values()],
 
     restoreJob(info, ended) {

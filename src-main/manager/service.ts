@@ -111,19 +111,28 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
     scheduler.expectReports();
   });
 
-  function pingHolders(): void {
+  // XEP-0199 pings go to every worker that holds tasks or could be handed some (it sent a
+  // profile), and the workers that fail a round are given up together. Pinging holders one by one
+  // missed frozen idle workers (suspended laptops): they still look available, so a task taken
+  // from one went to the next, and every loss counts toward the task's maxLost; the chaos run
+  // (test/chaos) saw five frozen idle workers fail a task a healthy worker could run.
+  function pingWorkers(): void {
     if (!online) return;
-    for (const jid of scheduler.holders()) {
-      if (pinging.has(jid)) continue;
-      pinging.add(jid);
-      void connection.ping(jid, pingTimeoutMs).then((alive) => {
-        pinging.delete(jid);
-        if (alive || !online || stopped) return;
+    const round = scheduler
+      .workers()
+      .filter((w) => (w.profile !== undefined || w.running.size > 0) && !pinging.has(w.jid))
+      .map((w) => w.jid);
+    for (const jid of round) pinging.add(jid);
+    const answers = round.map((jid) => connection.ping(jid, pingTimeoutMs));
+    void Promise.all(answers).then((alive) => {
+      for (const jid of round) pinging.delete(jid);
+      const gone = round.filter((_, i) => !alive[i]);
+      if (gone.length === 0 || !online || stopped) return;
+      for (const jid of gone)
         log.warn('worker did not answer ping; requeueing its tasks', { worker: jid });
-        outbox.push(scheduler.unresponsive(jid));
-        send({ to: jid, message: { type: 'resync', v: 1 } });
-      });
-    }
+      outbox.push(scheduler.unresponsive(...gone));
+      for (const jid of gone) send({ to: jid, message: { type: 'resync', v: 1 } });
+    });
   }
 
   return {
@@ -131,7 +140,7 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
       restoreScheduler(scheduler, store);
       outbox.push(scheduler.finishRestore());
       await connection.start();
-      timers.push(setInterval(pingHolders, pingIntervalMs));
+      timers.push(setInterval(pingWorkers, pingIntervalMs));
       timers.push(setInterval(() => outbox.push(scheduler.tick()), 1000));
       log.info('manager online', { jid: connection.jid });
     },

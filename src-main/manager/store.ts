@@ -136,7 +136,10 @@ export function openManagerStore(path: string): ManagerStore {
   const db = new DatabaseSync(path);
   // WAL with synchronous=NORMAL survives a killed process (the OS keeps the writes); only a power
   // failure can lose the last transactions, which a restarted worker's resend then repairs.
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+  // busy_timeout first: after a crash the first connection recovers the WAL, and a reader of the
+  // store (a backup, an ops query) doing so at that moment made the manager fail to start with
+  // "database is locked" (SQLITE_BUSY_RECOVERY; found by test/chaos).
+  db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
   db.exec(SCHEMA);
   const version = db.prepare("SELECT value FROM meta WHERE key = 'schema'").get();
   if (version === undefined) {

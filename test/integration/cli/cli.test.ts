@@ -7,7 +7,6 @@ import { createPool, type Pool } from '../../harness/pool.ts';
 import { kestrelEnv, runKestrel } from '../../harness/processes.ts';
 import { startTestServer, uniqueUser, type TestXmppServer } from '../../harness/xmpp-server.ts';
 
-
 let server: TestXmppServer;
 let pool: Pool | undefined;
 

@@ -36,7 +36,8 @@ describe(`failover (${process.env.KESTREL_TEST_SERVER ?? 'prosody'})`, () => {
     const out = dir();
     const frozen = await pool.startWorker('frozen', { slots: 1 });
     const alice = await pool.user();
-    const job = await alice.ask({ type: 'job', command: `sh ${RECORD} ${out} 1`, queue: 1 });
+    // Long enough that the task is still running when the spare worker is up and this one freezes.
+    const job = await alice.ask({ type: 'job', command: `sh ${RECORD} ${out} 3`, queue: 1 });
     await until(() => runningPids(out).length === 1, 'the task to start');
     await pool.startWorker('spare', { slots: 1 });
     frozen.child.kill('SIGSTOP');

@@ -2,6 +2,7 @@ import type { Logger } from '../common/log.ts';
 import type { XmppConnection } from '../xmpp/connection.ts';
 import type { AccessPolicy } from './access.ts';
 import { createScheduler } from './core/scheduler.ts';
+import { createFinishNotices } from './finish-notices.ts';
 import { createOutbox, type Outgoing } from './outbox.ts';
 import { restoreScheduler } from './restore.ts';
 import type { ManagerStore } from './store.ts';
@@ -40,9 +41,14 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
   let online = false;
   let stopped = false;
 
+  const notices = createFinishNotices(store);
+
   function send(out: Outgoing): void {
     connection.sendJson(out.to, out.message).then(
-      () => out.sent?.(),
+      () => {
+        out.sent?.();
+        if (out.message.type === 'job_finished') notices.sent(out, now());
+      },
       (error: unknown) => log.warn('send failed', { to: out.to, error: String(error) }),
     );
   }
@@ -64,7 +70,18 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
     reply: (to, message) => send({ to, message }),
   });
 
+  // A job_finished that bounced goes to its submitter with the next reply they get.
+  connection.on('message_error', ({ from, condition }) => {
+    if (notices.bounced(from, now()) > 0) {
+      log.info('job_finished bounced; kept for the submitter’s next message', {
+        to: from,
+        condition,
+      });
+    }
+  });
+
   connection.on('message', ({ from, body }) => {
+    for (const out of notices.takePending(from)) send(out);
     try {
       if (!workers.handle(from, body)) users.handle(from, body);
     } catch (error) {

@@ -72,7 +72,8 @@ export interface ManagerStore {
   insertJob(owner: string, replyTo: string, spec: JobSpec, at: number): JobInfo;
   /** Apply the store effects of a batch of actions in one transaction. */
   apply(actions: readonly Action[]): void;
-  markNotified(jobId: number): void;
+  /** Record that the job's `job_finished` went out (or, with false, that it must go again). */
+  markNotified(jobId: number, notified?: boolean): void;
   jobs(): StoredJob[];
   /** Task rows of jobs that have not finished (what a restarted manager needs). */
   openTasks(): StoredTask[];
@@ -168,7 +169,7 @@ export function openManagerStore(path: string): ManagerStore {
   const finishJob = s(
     'UPDATE jobs SET finished_at = ?, done = ?, failed = ?, cancelled = ? WHERE id = ?',
   );
-  const notified = s('UPDATE jobs SET notified = 1 WHERE id = ?');
+  const notified = s('UPDATE jobs SET notified = ? WHERE id = ?');
   const allJobs = s('SELECT * FROM jobs ORDER BY id');
   const openTasks = s(
     'SELECT t.* FROM tasks t JOIN jobs j ON j.id = t.job_id WHERE j.finished_at IS NULL',
@@ -237,7 +238,7 @@ export function openManagerStore(path: string): ManagerStore {
         throw error;
       }
     },
-    markNotified: (jobId) => void notified.run(jobId),
+    markNotified: (jobId, value = true) => void notified.run(value ? 1 : 0, jobId),
     jobs: () => allJobs.all().map(toJob),
     openTasks: () => openTasks.all().map(toTask),
     task(jobId, index) {

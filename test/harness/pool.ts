@@ -38,6 +38,8 @@ export interface Pool {
   startManager(extraArgs?: string[]): Promise<KestrelProcess>;
   startWorker(name: string, spec?: WorkerSpec): Promise<KestrelProcess>;
   user(name?: string): Promise<UserClient>;
+  /** Logs the same account in again (after `close()`), as a person coming back would. */
+  userAgain(previous: UserClient): Promise<UserClient>;
   /** Reads the manager's store directly (read-only), for assertions on what was recorded. */
   query<T>(sql: string, ...params: (string | number)[]): T[];
   close(): Promise<void>;
@@ -105,6 +107,11 @@ export async function createPool(
       const local = uniqueUser(name);
       await server.createAccount(local, PASSWORD);
       const client = await connectUser(server, local, managerJid);
+      users.push(client);
+      return client;
+    },
+    async userAgain(previous) {
+      const client = await connectUser(server, previous.jid.split('@')[0] ?? '', managerJid);
       users.push(client);
       return client;
     },

@@ -91,6 +91,28 @@ describe(`failover (${process.env.KESTREL_TEST_SERVER ?? 'prosody'})`, () => {
       expect(linesOf(out, i).length, `index ${i}`).toBeGreaterThanOrEqual(1);
   });
 
+  it('keeps a job_finished that bounced off an offline submitter and gives it with the next reply', async () => {
+    pool = await createPool(server);
+    await pool.startWorker('a', { slots: 1 });
+    const alice = await pool.user();
+    const job = await alice.ask({ type: 'job', command: 'sleep 1; echo', queue: 1 });
+    await alice.close();
+    await pool.manager.waitForOutput('job_finished bounced', 30_000);
+    const back = await pool.userAgain(alice);
+    expect(await back.ask({ type: 'status' })).toMatchObject({ type: 'status' });
+    const finished = await back.waitFor((r) => r.type === 'job_finished');
+    expect(finished).toEqual({
+      type: 'job_finished',
+      job_id: job.job_id,
+      done: 1,
+      failed: 0,
+      cancelled: 0,
+    });
+    expect(pool.query('SELECT notified FROM jobs WHERE id = ?', job.job_id as number)).toEqual([
+      { notified: 1 },
+    ]);
+  });
+
   it('refuses tasks sent to a worker by anyone but its manager', async () => {
     pool = await createPool(server);
     const out = dir();

@@ -37,6 +37,19 @@ export default defineConfig({
           sequence: { groupOrder: 2 },
         },
       },
+      {
+        // The same suites on ejabberd (Debian's package, started privately by the harness).
+        test: {
+          name: 'integration-ejabberd',
+          include: ['test/integration/{pool,xmpp,cli}/*.test.ts'],
+          exclude: ['test/integration/cli/demo.test.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          env: { KESTREL_TEST_SERVER: 'ejabberd' },
+          sequence: { groupOrder: 3 },
+        },
+      },
     ],
   },
 });

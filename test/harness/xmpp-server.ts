@@ -1,7 +1,8 @@
 // The XMPP server the integration suite runs against, whichever it is. Each kind (Prosody, the
-// embedded server; ejabberd later) implements TestXmppServer; KESTREL_TEST_SERVER picks.
+// embedded server, ejabberd) implements TestXmppServer; KESTREL_TEST_SERVER picks.
 import { randomBytes } from 'node:crypto';
 
+import { startEjabberd } from './ejabberd.ts';
 import { startEmbedded } from './embedded.ts';
 import { startProsody } from './prosody.ts';
 
@@ -24,9 +25,11 @@ export function startTestServer(): Promise<TestXmppServer> {
       return startProsody();
     case 'embedded':
       return startEmbedded();
+    case 'ejabberd':
+      return startEjabberd();
     default:
       throw new Error(
-        `KESTREL_TEST_SERVER=${kind}: unknown test server (known: prosody, embedded)`,
+        `KESTREL_TEST_SERVER=${kind}: unknown test server (known: prosody, embedded, ejabberd)`,
       );
   }
 }

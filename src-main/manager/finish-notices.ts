@@ -1,70 +1,129 @@
 import { bareJid } from '../common/jid.ts';
-import type { Outgoing } from './outbox.ts';
+import type { Logger } from '../common/log.ts';
+import type { JobCounts } from './core/types.ts';
 import type { ManagerStore } from './store.ts';
 
 /**
- * `job_finished` for submitters who went offline. A chat message to someone with no online
- * resource bounces with an error when the server keeps no offline messages (RFC 6121 §8.5.2.2.1;
- * Kestrel's embedded server keeps none). A notice that bounces is marked unsent again and handed
- * to that person with the next reply the manager sends them.
+ * The whole life of `job_finished`, the one message a submitter waits for: it goes out when a
+ * job ends; it is recorded as delivered once handed to the connection; it goes out again after
+ * the manager (re)connects if the record says it never went; and when it bounces, because the
+ * submitter had no online resource and the server keeps no offline messages (RFC 6121
+ * §8.5.2.2.1; Kestrel's embedded server keeps none), it waits for that person to speak or come
+ * online again.
+ *
+ * Bounces are matched to the message by stanza id (RFC 6120 §8.3.1: an error stanza carries the
+ * id of the stanza it answers), and only the latest send of a job counts: a late bounce of an
+ * earlier copy never marks undelivered a notice that a later copy delivered.
  */
 
-/** How long after sending a bounce is matched to the notice. */
-const BOUNCE_WINDOW_MS = 60_000;
-
-export interface FinishNotices {
-  /** A job_finished went out: remember it for a while in case it bounces. */
-  sent(out: Outgoing, at: number): void;
-  /** A message to `from` bounced: its recent notices become pending again; how many. */
-  bounced(from: string, at: number): number;
-  /** Notices waiting for `to` (they are sent now, to this full JID). */
-  takePending(to: string): Outgoing[];
+export interface FinishedJob {
+  jobId: number;
+  /** The full JID the job came from. */
+  to: string;
+  counts: JobCounts;
 }
 
+export interface FinishNoticesOptions {
+  store: ManagerStore;
+  /** Sends a JSON body; resolves with the stanza id once handed to the connection. */
+  send(to: string, message: Record<string, unknown>): Promise<string>;
+  log: Logger;
+  now: () => number;
+}
+
+export interface FinishNotices {
+  /** The scheduler reported a job ended (its end is stored): tell the submitter. */
+  finished(job: FinishedJob): void;
+  /** The manager is online again: notices the store holds as undelivered go out now. */
+  resend(): void;
+  /** A message the manager sent bounced; true when it was a job_finished that must wait. */
+  bounced(id: string | undefined, from: string): boolean;
+  /** `jid` sent us something or came online: what waits for that person goes to `jid` now. */
+  heardFrom(jid: string): void;
+}
+
+/** Sent notices are kept this long for their bounce; bounces come back in milliseconds. */
+const BOUNCE_MEMORY_MS = 10 * 60_000;
+
 interface Sent {
-  out: Outgoing;
   jobId: number;
+  message: Record<string, unknown>;
   at: number;
 }
 
-export function createFinishNotices(store: ManagerStore): FinishNotices {
-  const recent = new Map<string, Sent[]>();
-  const pending = new Map<string, Map<number, Outgoing>>();
+function noticeOf(job: FinishedJob): Record<string, unknown> {
+  const { done, failed, cancelled } = job.counts;
+  return { type: 'job_finished', job_id: job.jobId, done, failed, cancelled };
+}
+
+export function createFinishNotices(options: FinishNoticesOptions): FinishNotices {
+  const { store, send, log, now } = options;
+  /** Stanza id → the notice it carried, oldest first (a Map keeps insertion order). */
+  const sent = new Map<string, Sent>();
+  /** Job → the id of its latest send. */
+  const latest = new Map<number, string>();
+  /** Notices waiting for their submitter, by bare JID. */
+  const waiting = new Map<string, Map<number, Record<string, unknown>>>();
+
+  function forget(at: number): void {
+    for (const [id, s] of sent) {
+      if (at - s.at < BOUNCE_MEMORY_MS) break;
+      sent.delete(id);
+      if (latest.get(s.jobId) === id) latest.delete(s.jobId);
+    }
+  }
+
+  function deliver(jobId: number, to: string, message: Record<string, unknown>): void {
+    waiting.get(bareJid(to))?.delete(jobId);
+    send(to, message).then(
+      (id) => {
+        const at = now();
+        forget(at);
+        sent.set(id, { jobId, message, at });
+        latest.set(jobId, id);
+        store.markNotified(jobId);
+      },
+      (error: unknown) =>
+        // Still recorded as undelivered: the next (re)connect sends it again.
+        log.warn('could not send job_finished', { to, job_id: jobId, error: String(error) }),
+    );
+  }
 
   return {
-    sent(out, at) {
-      const jobId = Number(out.message.job_id);
-      const key = bareJid(out.to);
-      const list = (recent.get(key) ?? []).filter((s) => at - s.at < BOUNCE_WINDOW_MS);
-      list.push({ out, jobId, at });
-      recent.set(key, list);
+    finished(job) {
+      deliver(job.jobId, job.to, noticeOf(job));
     },
-    bounced(from, at) {
-      const key = bareJid(from);
-      const list = recent.get(key);
-      if (!list) return 0;
-      recent.delete(key);
-      let kept = 0;
-      for (const s of list) {
-        if (at - s.at >= BOUNCE_WINDOW_MS) continue;
-        kept += 1;
-        store.markNotified(s.jobId, false);
-        const waiting = pending.get(key) ?? new Map<number, Outgoing>();
-        waiting.set(s.jobId, s.out);
-        pending.set(key, waiting);
+
+    resend() {
+      for (const job of store.unnotifiedJobs()) {
+        if (job.counts === undefined) continue;
+        deliver(
+          job.info.id,
+          job.info.replyTo,
+          noticeOf({ jobId: job.info.id, to: job.info.replyTo, counts: job.counts }),
+        );
       }
-      return kept;
     },
-    takePending(to) {
-      const key = bareJid(to);
-      const waiting = pending.get(key);
-      if (!waiting) return [];
-      pending.delete(key);
-      return [...waiting.entries()].map(([jobId, out]) => ({
-        to,
-        message: out.message,
-        sent: () => store.markNotified(jobId),
-      }));
+
+    bounced(id, from) {
+      const s = id === undefined ? undefined : sent.get(id);
+      if (id === undefined || s === undefined) return false;
+      sent.delete(id);
+      if (latest.get(s.jobId) !== id) return false; // a later copy went out after this one
+      latest.delete(s.jobId);
+      store.markNotified(s.jobId, false);
+      const key = bareJid(from);
+      const forThem = waiting.get(key) ?? new Map<number, Record<string, unknown>>();
+      forThem.set(s.jobId, s.message);
+      waiting.set(key, forThem);
+      return true;
+    },
+
+    heardFrom(jid) {
+      const forThem = waiting.get(bareJid(jid));
+      if (forThem === undefined) return;
+      waiting.delete(bareJid(jid));
+      for (const [jobId, message] of forThem) deliver(jobId, jid, message);
     },
   };
 }

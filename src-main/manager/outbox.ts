@@ -1,4 +1,5 @@
 import type { Action, TaskDispatch, TaskRef } from './core/types.ts';
+import type { FinishedJob } from './finish-notices.ts';
 import type { ManagerStore } from './store.ts';
 
 /**
@@ -12,8 +13,6 @@ export const MAX_BATCH = 1000;
 export interface Outgoing {
   to: string;
   message: Record<string, unknown>;
-  /** Called once the message is handed to the connection. */
-  sent?: () => void;
 }
 
 const wireRef = (t: TaskRef) => ({ job_id: t.jobId, index: t.index, attempt: t.attempt });
@@ -36,12 +35,14 @@ function chunks<T>(items: T[]): T[][] {
 
 /**
  * Turn a batch of actions into messages: one `tasks` and `cancel_tasks` per worker at most.
- * Acks are returned apart, by worker, for the outbox to coalesce.
+ * Acks are returned apart, by worker, for the outbox to coalesce; jobs that ended, for their
+ * notices.
  */
-export function messagesFor(
-  actions: readonly Action[],
-  store: ManagerStore,
-): { messages: Outgoing[]; acks: Map<string, TaskRef[]> } {
+export function messagesFor(actions: readonly Action[]): {
+  messages: Outgoing[];
+  acks: Map<string, TaskRef[]>;
+  finished: FinishedJob[];
+} {
   const tasks = new Map<string, TaskDispatch[]>();
   const cancels = new Map<string, TaskRef[]>();
   const acks = new Map<string, TaskRef[]>();
@@ -51,18 +52,13 @@ export function messagesFor(
     else map.set(key, [...items]);
   };
   const out: Outgoing[] = [];
+  const finished: FinishedJob[] = [];
   for (const a of actions) {
     if (a.kind === 'dispatch') add(tasks, a.worker, a.tasks);
     else if (a.kind === 'cancel_tasks') add(cancels, a.worker, a.tasks);
     else if (a.kind === 'ack') add(acks, a.worker, a.tasks);
-    else if (a.kind === 'job_finished') {
-      const { done, failed, cancelled } = a.counts;
-      out.push({
-        to: a.to,
-        message: { type: 'job_finished', job_id: a.jobId, done, failed, cancelled },
-        sent: () => store.markNotified(a.jobId),
-      });
-    }
+    else if (a.kind === 'job_finished')
+      finished.push({ jobId: a.jobId, to: a.to, counts: a.counts });
   }
   // Cancels first: a worker told to stop a task must not be handed its replacement before.
   for (const [to, list] of cancels) {
@@ -73,7 +69,7 @@ export function messagesFor(
     for (const part of chunks(list))
       out.push({ to, message: { type: 'tasks', v: 1, tasks: part.map(wireTask) } });
   }
-  return { messages: out, acks };
+  return { messages: out, acks, finished };
 }
 
 const ackMessage = (to: string, refs: TaskRef[]): Outgoing => ({
@@ -99,6 +95,8 @@ export interface OutboxOptions {
 export function createOutbox(
   store: ManagerStore,
   send: (out: Outgoing) => void,
+  /** Jobs that ended, once their end is stored (for finish-notices.ts). */
+  finished: (job: FinishedJob) => void,
   options: OutboxOptions = {},
 ): Outbox {
   const ackDelayMs = options.ackDelayMs ?? 200;
@@ -124,8 +122,9 @@ export function createOutbox(
     // If the store fails the manager must not send what it could not record: the error propagates
     // and the process ends; a restarted manager recovers from what was committed.
     store.apply(batch);
-    const out = messagesFor(batch, store);
+    const out = messagesFor(batch);
     for (const message of out.messages) send(message);
+    for (const job of out.finished) finished(job);
     for (const [to, refs] of out.acks) {
       const list = acks.get(to) ?? [];
       for (const ref of refs) list.push(ref);

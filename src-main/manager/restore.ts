@@ -1,11 +1,8 @@
 import type { Scheduler } from './core/scheduler.ts';
-import type { ManagerStore, StoredJob } from './store.ts';
+import type { ManagerStore } from './store.ts';
 
-/**
- * Rebuild the scheduler from the store after a start or a crash. Returns the finished jobs whose
- * `job_finished` may not have reached their submitter yet.
- */
-export function restoreScheduler(scheduler: Scheduler, store: ManagerStore): StoredJob[] {
+/** Rebuild the scheduler from the store after a start or a crash. */
+export function restoreScheduler(scheduler: Scheduler, store: ManagerStore): void {
   const jobs = store.jobs();
   for (const job of jobs) {
     if (job.finishedAt !== undefined && job.counts) {
@@ -27,5 +24,4 @@ export function restoreScheduler(scheduler: Scheduler, store: ManagerStore): Sto
       t.worker,
     );
   }
-  return jobs.filter((job) => job.finishedAt !== undefined && !job.notified);
 }

@@ -41,19 +41,20 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
   let online = false;
   let stopped = false;
 
-  const notices = createFinishNotices(store);
+  const notices = createFinishNotices({
+    store,
+    send: (to, message) => connection.sendJson(to, message),
+    log,
+    now,
+  });
 
   function send(out: Outgoing): void {
-    connection.sendJson(out.to, out.message).then(
-      () => {
-        out.sent?.();
-        if (out.message.type === 'job_finished') notices.sent(out, now());
-      },
-      (error: unknown) => log.warn('send failed', { to: out.to, error: String(error) }),
-    );
+    connection
+      .sendJson(out.to, out.message)
+      .catch((error: unknown) => log.warn('send failed', { to: out.to, error: String(error) }));
   }
 
-  const outbox = createOutbox(store, send);
+  const outbox = createOutbox(store, send, (job) => notices.finished(job));
   const users = createUserCommands({
     scheduler,
     store,
@@ -70,18 +71,15 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
     reply: (to, message) => send({ to, message }),
   });
 
-  // A job_finished that bounced goes to its submitter with the next reply they get.
-  connection.on('message_error', ({ from, condition }) => {
-    if (notices.bounced(from, now()) > 0) {
-      log.info('job_finished bounced; kept for the submitter’s next message', {
-        to: from,
-        condition,
-      });
+  // A job_finished that bounced goes to its submitter when they next speak or come online.
+  connection.on('message_error', ({ from, condition, id }) => {
+    if (notices.bounced(id, from)) {
+      log.info('job_finished bounced; kept until the submitter is back', { to: from, condition });
     }
   });
 
   connection.on('message', ({ from, body }) => {
-    for (const out of notices.takePending(from)) send(out);
+    notices.heardFrom(from);
     try {
       if (!workers.handle(from, body)) users.handle(from, body);
     } catch (error) {
@@ -98,32 +96,29 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
   });
 
   connection.on('presence', ({ from, available, show }) => {
-    if (from === connection.jid || !access.isWorker(from)) return;
+    if (from === connection.jid) return;
+    // Submitters who share their presence with the manager (an IM contact) get waiting notices
+    // as soon as they are back.
+    if (available) notices.heardFrom(from);
+    if (!access.isWorker(from)) return;
     const actions = scheduler.presence(from, available, show);
     const requeued = actions.filter((a) => a.kind === 'requeue').length;
     if (requeued > 0) log.info(`worker went offline; requeued ${requeued} tasks`, { worker: from });
     outbox.push(actions);
   });
 
-  connection.on('online', () => {
+  connection.on('online', ({ reconnected, downMs, attempts }) => {
     const wasOffline = !online;
     online = true;
+    if (reconnected) log.info('xmpp connection back', { down_ms: downMs, attempts });
     if (!wasOffline) return;
     // Presence from every online worker arrives now; workers see us come back and report again.
-    for (const job of store.jobs()) {
-      if (job.finishedAt !== undefined && !job.notified && job.counts) {
-        const { done, failed, cancelled } = job.counts;
-        send({
-          to: job.info.replyTo,
-          message: { type: 'job_finished', job_id: job.info.id, done, failed, cancelled },
-          sent: () => store.markNotified(job.info.id),
-        });
-      }
-    }
+    notices.resend();
   });
 
-  connection.on('offline', () => {
+  connection.on('offline', ({ reason }) => {
     online = false;
+    if (!stopped) log.warn('xmpp connection lost; reconnecting', { reason });
     // While we were away workers may have died unseen: each must report again within the grace time.
     scheduler.expectReports();
   });

@@ -75,6 +75,8 @@ export interface ManagerStore {
   /** Record that the job's `job_finished` went out (or, with false, that it must go again). */
   markNotified(jobId: number, notified?: boolean): void;
   jobs(): StoredJob[];
+  /** Finished jobs whose `job_finished` is not recorded as delivered. */
+  unnotifiedJobs(): StoredJob[];
   /** Task rows of jobs that have not finished (what a restarted manager needs). */
   openTasks(): StoredTask[];
   task(jobId: number, index: number): StoredTask | undefined;
@@ -171,6 +173,9 @@ export function openManagerStore(path: string): ManagerStore {
   );
   const notified = s('UPDATE jobs SET notified = ? WHERE id = ?');
   const allJobs = s('SELECT * FROM jobs ORDER BY id');
+  const unnotifiedJobs = s(
+    'SELECT * FROM jobs WHERE finished_at IS NOT NULL AND notified = 0 ORDER BY id',
+  );
   const openTasks = s(
     'SELECT t.* FROM tasks t JOIN jobs j ON j.id = t.job_id WHERE j.finished_at IS NULL',
   );
@@ -240,6 +245,7 @@ export function openManagerStore(path: string): ManagerStore {
     },
     markNotified: (jobId, value = true) => void notified.run(value ? 1 : 0, jobId),
     jobs: () => allJobs.all().map(toJob),
+    unnotifiedJobs: () => unnotifiedJobs.all().map(toJob),
     openTasks: () => openTasks.all().map(toTask),
     task(jobId, index) {
       const row = oneTask.get(jobId, index);

@@ -182,8 +182,12 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     report();
   });
 
-  connection.on('offline', () => {
+  connection.on('offline', ({ reason }) => {
     managerJid = undefined;
+    if (!stopped) log.warn('xmpp connection lost; reconnecting', { reason });
+  });
+  connection.on('online', ({ reconnected, downMs, attempts }) => {
+    if (reconnected) log.info('xmpp connection back', { down_ms: downMs, attempts });
   });
 
   connection.on('message', ({ from, body }) => {

@@ -17,6 +17,7 @@ import _resourceBinding from '@xmpp/resource-binding';
 import SaslFactory, { type Mechanism } from 'saslmechanisms';
 import type { Element } from '@xmpp/xml';
 
+import { installScopedDisconnect, tcpSocketOf } from './disconnect.ts';
 import { XmppError } from './errors.ts';
 import { PlainMechanism } from './plain.ts';
 import { setupStarttls } from './starttls.ts';
@@ -66,6 +67,7 @@ export function createXmppClient(options: XmppClientOptions): XmppClient {
   // Lets the stream header carry `from` once TLS protects it (RFC 6120 §4.7.1).
   entity.jid = jid(username, domain);
 
+  installScopedDisconnect(entity);
   const reconnect = _reconnect({ entity });
   reconnect.stop();
   _tcp({ entity });
@@ -151,13 +153,6 @@ export function startEntity(entity: Client, timeoutMs: number): Promise<void> {
 /** Drops the connection at once (the server sees the TCP connection close). */
 export function destroySocket(entity: Client): void {
   tcpSocketOf(entity.socket)?.destroy();
-}
-
-function tcpSocketOf(socket: unknown): net.Socket | undefined {
-  if (socket instanceof net.Socket) return socket;
-  // Direct TLS: xmpp.js wraps the TLSSocket (itself a net.Socket) in an EventEmitter.
-  const inner = (socket as { socket?: unknown } | null)?.socket;
-  return inner instanceof net.Socket ? inner : undefined;
 }
 
 export function isLoopback(service: string): boolean {

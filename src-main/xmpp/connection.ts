@@ -30,16 +30,37 @@ export interface ConnectionOptions {
   ca?: string;
   /** SHA-256 fingerprint of the only server certificate to accept (from an invite). */
   pin?: string;
+  /**
+   * First wait before logging in again after another login took over our full JID (RFC 6120
+   * §4.9.3.3 conflict); doubles with each takeover in a row, up to 10 minutes. Default 30 000 ms.
+   */
+  replacedBackoffMs?: number;
+  /** How long to wait for the server to open or to close a stream; default 5000 ms. */
+  streamTimeoutMs?: number;
+}
+
+/** Why the connection went offline, and how long an automatic reconnect took. */
+export interface OfflineEvent {
+  reason: string;
+}
+export interface OnlineEvent {
+  /** False for the login start() made; true after an automatic reconnect. */
+  reconnected: boolean;
+  /** Milliseconds since the connection was lost (0 for the first login). */
+  downMs: number;
+  /** Login attempts it took, this one included. */
+  attempts: number;
 }
 
 export interface ConnectionEvents {
   message: [{ from: string; body: string }];
-  message_error: [{ from: string; condition: string }];
+  /** A message we sent bounced; `id` is the one sendJson/sendText resolved with. */
+  message_error: [{ from: string; condition: string; id?: string }];
   presence: [{ from: string; available: boolean; show?: PresenceShow }];
   /** After start() and after every automatic reconnect. */
-  online: [];
+  online: [OnlineEvent];
   /** The connection was lost, or stop() was called while online. */
-  offline: [];
+  offline: [OfflineEvent];
   /** Background failures (always XmppError); without a listener they are printed to stderr. */
   error: [XmppError];
 }
@@ -49,8 +70,9 @@ export interface XmppConnection extends EventEmitter<ConnectionEvents> {
   readonly jid: string | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
-  sendJson(to: string, message: object): Promise<void>;
-  sendText(to: string, text: string): Promise<void>;
+  /** Resolves with the message's stanza id once it is handed to the socket. */
+  sendJson(to: string, message: object): Promise<string>;
+  sendText(to: string, text: string): Promise<string>;
   setPresence(show?: PresenceShow, status?: string): Promise<void>;
   subscribe(bareJid: string): Promise<void>;
   ping(to: string, timeoutMs: number): Promise<boolean>;
@@ -60,6 +82,9 @@ const NS_PING = 'urn:xmpp:ping';
 const LOGIN_TIMEOUT_MS = 15_000;
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 5_000;
+const REPLACED_BACKOFF_MAX_MS = 600_000;
+/** A takeover this long after the previous one starts the replaced backoff afresh. */
+const REPLACED_FORGET_MS = 600_000;
 
 type State = 'new' | 'starting' | 'online' | 'offline' | 'stopped';
 
@@ -77,13 +102,20 @@ class Connection extends EventEmitter<ConnectionEvents> implements XmppConnectio
   #backoffMs = BACKOFF_MIN_MS;
   /** Counts lost connections, so work begun on an earlier one cannot act on a later one. */
   #generation = 0;
+  /** When the connection was last lost, and login attempts since (the reconnect timeline). */
+  #lostAt = 0;
+  #attempts = 0;
+  /** Why the stream is ending, when the server said so (a stream error) before it closed. */
+  #endReason: string | undefined;
+  /** Takeovers of our full JID in a row, and when the last one happened. */
+  #replaced = { count: 0, at: 0 };
   #loginTimer: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
 
   constructor(options: ConnectionOptions) {
     super();
     this.#options = options;
-    this.#client = createXmppClient(options);
+    this.#client = createXmppClient({ ...options, timeout: options.streamTimeoutMs });
     const { entity, middleware, iqCaller, iqCallee } = this.#client;
     this.#roster = createRoster({
       iqCaller,
@@ -93,6 +125,7 @@ class Connection extends EventEmitter<ConnectionEvents> implements XmppConnectio
 
     entity.on('error', (error: unknown) => this.#onEntityError(error));
     entity.on('connecting', () => {
+      this.#attempts++;
       if (this.#state === 'offline') this.#armLoginTimer(); // start() times its own login
     });
     entity.on('online', () => this.#onEntityOnline());
@@ -150,16 +183,17 @@ class Connection extends EventEmitter<ConnectionEvents> implements XmppConnectio
       destroySocket(entity);
     }
     if (entity.status !== 'offline') await entity.stop();
-    if (wasOnline) this.emit('offline');
+    if (wasOnline) this.emit('offline', { reason: 'stopped' });
   }
 
-  sendJson(to: string, message: object): Promise<void> {
+  sendJson(to: string, message: object): Promise<string> {
     return this.sendText(to, JSON.stringify(message));
   }
 
-  sendText(to: string, text: string): Promise<void> {
+  async sendText(to: string, text: string): Promise<string> {
     const id = randomUUID();
-    return this.#send(xml('message', { type: 'chat', to, id }, xml('body', {}, text)));
+    await this.#send(xml('message', { type: 'chat', to, id }, xml('body', {}, text)));
+    return id;
   }
 
   async setPresence(show?: PresenceShow, status?: string): Promise<void> {
@@ -204,7 +238,14 @@ class Connection extends EventEmitter<ConnectionEvents> implements XmppConnectio
     }
     this.#state = 'online';
     this.#backoffMs = BACKOFF_MIN_MS;
-    this.emit('online');
+    const reconnected = this.#lostAt > 0;
+    const event = {
+      reconnected,
+      downMs: reconnected ? Date.now() - this.#lostAt : 0,
+      attempts: this.#attempts,
+    };
+    this.#attempts = 0;
+    this.emit('online', event);
   }
 
   #onEntityOnline(): void {
@@ -221,9 +262,12 @@ class Connection extends EventEmitter<ConnectionEvents> implements XmppConnectio
   #onDisconnect(): void {
     this.#generation++;
     this.#clearLoginTimer();
+    const reason = this.#endReason ?? 'the connection closed';
+    this.#endReason = undefined;
     if (this.#state === 'online') {
       this.#state = 'offline';
-      this.emit('offline');
+      this.#lostAt = Date.now();
+      this.emit('offline', { reason });
     }
     if (this.#state !== 'offline') return;
     // Runs before @xmpp/reconnect's own listener, which schedules with this delay. Jitter keeps
@@ -232,12 +276,32 @@ class Connection extends EventEmitter<ConnectionEvents> implements XmppConnectio
     this.#backoffMs = Math.min(this.#backoffMs * 2, BACKOFF_MAX_MS);
   }
 
+  /**
+   * Another login took over our full JID. Logging in again at once would take it back and the
+   * two would throw each other out in a loop; never logging in again would let whoever holds
+   * the password (a second copy started by mistake, or someone who stole it) switch this worker
+   * off for good. So: wait, longer with each takeover in a row, then log in again.
+   */
+  #onReplaced(): void {
+    const now = Date.now();
+    if (now - this.#replaced.at > REPLACED_FORGET_MS) this.#replaced.count = 0;
+    this.#replaced = { count: this.#replaced.count + 1, at: now };
+    const first = this.#options.replacedBackoffMs ?? 30_000;
+    const waitMs = Math.min(first * 2 ** (this.#replaced.count - 1), REPLACED_BACKOFF_MAX_MS);
+    this.#backoffMs = waitMs;
+    this.#endReason ??= 'another login took over this resource';
+    this.#report(
+      new XmppError(
+        'replaced',
+        `another login took over this resource; logging in again in ${Math.round(waitMs / 1000)} s`,
+      ),
+    );
+  }
+
   #onEntityError(error: unknown): void {
     if (this.#state === 'starting' || this.#state === 'stopped') return; // start() reports these
     if (isStreamError(error, 'conflict')) {
-      // Emitted before the stream closes, so @xmpp/reconnect never schedules a new login.
-      this.#client.reconnect.stop();
-      this.#report(new XmppError('replaced', 'another login took over this resource'));
+      this.#onReplaced(); // emitted before the stream closes: the reconnect uses its backoff
       return;
     }
     if (this.#state === 'offline') {
@@ -247,6 +311,7 @@ class Connection extends EventEmitter<ConnectionEvents> implements XmppConnectio
       return;
     }
     const message = error instanceof Error ? error.message : String(error);
+    this.#endReason ??= `stream error: ${message}`; // the first cause, not the socket errors after it
     this.#report(new XmppError('stream_error', message, { cause: error }));
   }
 

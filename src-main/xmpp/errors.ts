@@ -6,7 +6,9 @@
  * - not_online: a send was attempted while disconnected (e.g. during a reconnect).
  * - stopped: the connection was stopped; it cannot be started again.
  * - replaced: another login with our full JID took over the session (RFC 6120 §4.9.3.3
- *   conflict); we stop reconnecting, or the two would keep kicking each other out.
+ *   conflict); we log in again only after a backoff that grows with each takeover in a row,
+ *   so two copies do not keep kicking each other out, and a stolen password cannot switch a
+ *   worker off for good.
  * - stream_error: anything else going wrong on an established stream (the cause says what).
  */
 export type XmppErrorCode =

@@ -9,7 +9,7 @@ const SHOWS: ReadonlySet<string> = new Set(['away', 'chat', 'dnd', 'xa']);
 
 export type IncomingMessage =
   | { kind: 'body'; event: { from: string; body: string } }
-  | { kind: 'error'; event: { from: string; condition: string } };
+  | { kind: 'error'; event: { from: string; condition: string; id?: string } };
 
 export type IncomingPresence =
   | { kind: 'status'; event: { from: string; available: boolean; show?: PresenceShow } }
@@ -21,8 +21,12 @@ export function parseMessage(stanza: Element, domain: string): IncomingMessage |
   const from = stanza.attrs.from ?? domain;
   // RFC 6121 §5.2.2: no type means 'normal'. groupchat and headline are not for us.
   const type = stanza.attrs.type ?? 'normal';
-  if (type === 'error')
-    return { kind: 'error', event: { from, condition: errorCondition(stanza) } };
+  if (type === 'error') {
+    // RFC 6120 §8.3.1: the error carries the id of the message it answers.
+    const { id } = stanza.attrs;
+    const event = { from, condition: errorCondition(stanza), ...(id === undefined ? {} : { id }) };
+    return { kind: 'error', event };
+  }
   if (type !== 'chat' && type !== 'normal') return undefined;
   const body = stanza.getChildText('body');
   return body === null ? undefined : { kind: 'body', event: { from, body } };

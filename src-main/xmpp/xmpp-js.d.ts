@@ -55,18 +55,27 @@ declare module '@xmpp/client-core' {
   export interface XmppSocket {
     secure: boolean;
     socket?: unknown;
+    once(event: 'close', listener: () => void): unknown;
+    end(): void;
   }
   export class Client extends EventEmitter {
     constructor(options: ClientOptions);
     jid: JID | null;
     status: string;
     socket: XmppSocket | null;
+    /** The XML parser of the current stream; null between streams. */
+    parser: object | null;
     options: ClientOptions;
     timeout: number;
     isSecure(): boolean;
     start(): Promise<JID>;
     stop(): Promise<unknown>;
-    disconnect(): Promise<unknown>;
+    /** Closes the stream, then the socket (replaced in src-main/xmpp/disconnect.ts). */
+    disconnect: () => Promise<unknown>;
+    /** Writes </stream:stream> and waits up to `timeout` for the peer's. */
+    _closeStream(): Promise<unknown>;
+    _detachParser(): void;
+    _status(status: string): void;
     send(element: Element): Promise<void>;
     sendReceive(element: Element, timeoutMs?: number): Promise<Element>;
     restart(): Promise<void>;

@@ -12,6 +12,12 @@ export interface TcpProxy {
   thaw(): void;
   cut(): void;
   restore(): void;
+  /**
+   * Hands every client `bytes` as if from the server, then, once the client answers, closes its
+   * connection without closing the stream: how ejabberd shuts down (`<system-shutdown/>`, the
+   * client's `</stream:stream>`, then FIN). New connections pass.
+   */
+  dropStreams(bytes: string): void;
   close(): Promise<void>;
 }
 
@@ -98,6 +104,17 @@ export async function startTcpProxy(
     },
     restore() {
       cut = false;
+    },
+    dropStreams(bytes) {
+      for (const { client, upstream } of pairs) {
+        client.removeAllListeners('data');
+        upstream.removeAllListeners('close').destroy();
+        // The client answers a stream error with </stream:stream>; the server then drops the
+        // connection without closing its own stream.
+        client.once('data', () => client.destroy());
+        client.write(bytes);
+      }
+      pairs.clear();
     },
     close() {
       for (const { client, upstream } of pairs) {

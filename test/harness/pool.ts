@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { createConnection, type XmppConnection } from '../../src-main/xmpp/connection.ts';
+import { nextEvent } from './connection-events.ts';
 import { kestrelEnv, startKestrel, type KestrelProcess } from './processes.ts';
 import { uniqueUser, type TestXmppServer } from './xmpp-server.ts';
 
@@ -37,7 +38,12 @@ export interface Pool {
   readonly workerJids: Map<string, string>;
   startManager(extraArgs?: string[]): Promise<KestrelProcess>;
   startWorker(name: string, spec?: WorkerSpec): Promise<KestrelProcess>;
-  user(name?: string): Promise<UserClient>;
+  /**
+   * A submitter's IM client. `sharePresence`: as when a person adds the manager as a contact,
+   * it subscribes to the manager and approves the manager's request back, so the manager sees
+   * it come and go; resolves once the manager's presence has arrived.
+   */
+  user(name?: string, options?: { sharePresence?: boolean }): Promise<UserClient>;
   /** Logs the same account in again (after `close()`), as a person coming back would. */
   userAgain(previous: UserClient): Promise<UserClient>;
   /** Reads the manager's store directly (read-only), for assertions on what was recorded. */
@@ -103,11 +109,18 @@ export async function createPool(
       await worker.waitForOutput('manager is online; reporting');
       return worker;
     },
-    async user(name = 'alice') {
+    async user(name = 'alice', { sharePresence = false } = {}) {
       const local = uniqueUser(name);
       await server.createAccount(local, PASSWORD);
-      const client = await connectUser(server, local, managerJid);
+      const client = await connectUser(server, local, managerJid, sharePresence);
       users.push(client);
+      if (sharePresence) {
+        const seen = nextEvent(client.connection, 'presence', (p) =>
+          p.from.startsWith(`${managerJid}/`),
+        );
+        await client.connection.subscribe(managerJid);
+        await seen;
+      }
       return client;
     },
     async userAgain(previous) {
@@ -138,6 +151,7 @@ async function connectUser(
   server: TestXmppServer,
   local: string,
   managerJid: string,
+  sharePresence = false,
 ): Promise<UserClient> {
   const connection = createConnection({
     service: server.service,
@@ -145,6 +159,7 @@ async function connectUser(
     username: local,
     password: PASSWORD,
     resource: 'im',
+    acceptSubscription: sharePresence ? (jid) => jid === managerJid : undefined,
   });
   const replies: Reply[] = [];
   const waiters = new Set<() => void>();

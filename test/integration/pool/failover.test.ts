@@ -73,7 +73,9 @@ describe(`failover (${process.env.KESTREL_TEST_SERVER ?? 'prosody'})`, () => {
     pool = await createPool(server);
     const out = dir();
     await Promise.all(['a', 'b'].map((name) => pool!.startWorker(name, { slots: 2 })));
-    const alice = await pool.user();
+    // An IM client with the manager in its roster: if the job ends while alice is still
+    // reconnecting (clients back off independently), the notice waits for her presence.
+    const alice = await pool.user('alice', { sharePresence: true });
     const job = await alice.ask({ type: 'job', command: `sh ${RECORD} ${out} 0.3`, queue: 30 });
     const jobId = job.job_id as number;
     await until(() => linesOf(out, 3).length > 0, 'a few tasks done');
@@ -111,6 +113,21 @@ describe(`failover (${process.env.KESTREL_TEST_SERVER ?? 'prosody'})`, () => {
     expect(pool.query('SELECT notified FROM jobs WHERE id = ?', job.job_id as number)).toEqual([
       { notified: 1 },
     ]);
+  });
+
+  it('gives a bounced job_finished to a submitter who shares presence as soon as they are back', async () => {
+    pool = await createPool(server);
+    await pool.startWorker('a', { slots: 1 });
+    const alice = await pool.user('alice', { sharePresence: true });
+    const job = await alice.ask({ type: 'job', command: 'sleep 1; echo', queue: 1 });
+    await alice.close();
+    await pool.manager.waitForOutput('job_finished bounced', 30_000);
+    const back = await pool.userAgain(alice);
+    // No request: coming online is enough.
+    expect(await back.waitFor((r) => r.type === 'job_finished')).toMatchObject({
+      job_id: job.job_id,
+      done: 1,
+    });
   });
 
   it('refuses tasks sent to a worker by anyone but its manager', async () => {

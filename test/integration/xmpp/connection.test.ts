@@ -4,8 +4,13 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createConnection, type XmppConnection } from '../../../src-main/xmpp/connection.ts';
+import {
+  createConnection,
+  type ConnectionOptions,
+  type XmppConnection,
+} from '../../../src-main/xmpp/connection.ts';
 import type { XmppError } from '../../../src-main/xmpp/errors.ts';
+import { startTcpProxy, type TcpProxy } from '../../chaos/tcp-proxy.ts';
 import { nextEvent } from '../../harness/connection-events.ts';
 import { freePort } from '../../harness/free-port.ts';
 import { startTestServer, uniqueUser, type TestXmppServer } from '../../harness/xmpp-server.ts';
@@ -16,6 +21,7 @@ const PASSWORD = 'correct horse';
 let server: TestXmppServer;
 const connections: XmppConnection[] = [];
 const children: ChildProcess[] = [];
+const proxies: TcpProxy[] = [];
 const backgroundErrors: XmppError[] = [];
 
 beforeAll(async () => {
@@ -24,6 +30,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
+  await Promise.all(proxies.map((p) => p.close()));
   await Promise.all(connections.map((c) => c.stop()));
   await server?.stop();
 });
@@ -40,7 +47,9 @@ function bare(account: { username: string }): string {
 
 function connect(
   account: { username: string; password: string },
-  extra: { resource?: string; acceptSubscription?: (jid: string) => boolean } = {},
+  extra: Partial<
+    Pick<ConnectionOptions, 'resource' | 'acceptSubscription' | 'replacedBackoffMs'>
+  > = {},
 ): XmppConnection {
   const connection = createConnection({
     service: server.service,
@@ -177,21 +186,57 @@ describe('XMPP connection', () => {
     }
   });
 
-  it('stays offline once another login takes over its resource', async () => {
+  it('after another login takes over its resource, waits its backoff and logs in again', async () => {
     const account = await newAccount('twin');
-    const first = connect(account, { resource: 'same' });
+    const first = connect(account, { resource: 'same', replacedBackoffMs: 300 });
     await first.start();
     const replaced = nextEvent(first, 'offline');
     const second = connect(account, { resource: 'same' });
     await second.start();
-    await replaced;
-    expect(backgroundErrors.map((e) => e.code)).toContain('replaced');
-    // No reconnect: the two would otherwise keep kicking each other out.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect(await second.ping(second.jid ?? '', 1_000)).toBe(true);
-    await expect(first.sendText(second.jid ?? '', 'hi')).rejects.toMatchObject({
-      code: 'not_online',
+    expect((await replaced)[0].reason).toMatch(/another login took over/);
+    expect(backgroundErrors.map((e) => e.message)).toContainEqual(
+      expect.stringMatching(/another login took over this resource; logging in again in \d+ s/),
+    );
+    // The first is not switched off for good: it takes its resource back once its backoff ends,
+    // and the second (default backoff 30 s) waits in turn instead of kicking it straight out.
+    const secondOut = nextEvent(second, 'offline');
+    const [back] = await nextEvent(first, 'online');
+    expect(back).toMatchObject({ reconnected: true });
+    expect((await secondOut)[0].reason).toMatch(/another login took over/);
+    await second.stop();
+    expect(await first.ping(first.jid ?? '', 1_000)).toBe(true);
+  });
+
+  it('a server that drops a stream without closing it does not take the next connection down', async () => {
+    // ejabberd's shutdown, through a proxy: <system-shutdown/>, then FIN, no </stream:stream>.
+    // xmpp.js went on waiting streamTimeoutMs for the server's </stream:stream>, then detached
+    // the parser and ended the socket of the connection made meanwhile.
+    const proxy = await startTcpProxy(Number(new URL(server.service).port));
+    proxies.push(proxy);
+    const streamTimeoutMs = 1_500;
+    const account = await newAccount('dropped');
+    const connection = createConnection({
+      service: `xmpp://127.0.0.1:${proxy.port}`,
+      domain: server.domain,
+      ...account,
+      streamTimeoutMs,
     });
+    connection.on('error', (error) => backgroundErrors.push(error));
+    connections.push(connection);
+    await connection.start();
+    const lost = nextEvent(connection, 'offline');
+    const back = nextEvent(connection, 'online');
+    proxy.dropStreams(
+      "<stream:error><system-shutdown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>",
+    );
+    expect((await lost)[0].reason).toMatch(/system-shutdown/);
+    expect((await back)[0]).toMatchObject({ reconnected: true });
+    const offline: string[] = [];
+    connection.on('offline', ({ reason }) => offline.push(reason));
+    // Not a speed check: the window in which the old close would have cut the new connection.
+    await new Promise((resolve) => setTimeout(resolve, 2 * streamTimeoutMs));
+    expect(offline).toEqual([]);
+    expect(await connection.ping(connection.jid ?? '', 2_000)).toBe(true);
   });
 
   it('comes back online by itself after the server restarts, roster intact', async () => {

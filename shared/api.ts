@@ -1,0 +1,355 @@
+// The one API between Kestrel's running parts (the volunteer's worker, the manager, the app) and
+// the renderer, whichever way it travels: Electron IPC (ipcMain.handle + contextBridge) or HTTP
+// on the head node (POST /api/AREA/VERB, pushes as server-sent events). Methods are named
+// `area:verb`; every reply is an envelope, so errors reach the UI intact. Pure types and
+// constants: no I/O, no electron import.
+
+/** A failure as it reaches the renderer: a stable code and a message for people. */
+export interface ApiError {
+  /**
+   * e.g. `invalid_field`, `unknown_job`, `forbidden`, `unavailable` (this side does not offer
+   * the method: jobs and pool need a manager, volunteer needs the volunteer's worker),
+   * `unauthorized`, `rate_limited`, `internal`.
+   */
+  code: string;
+  message: string;
+}
+
+/** Every reply. */
+export type ApiReply<T> = { ok: true; result: T } | { ok: false; error: ApiError };
+
+/** A page of a long list; `next` is passed back as `after` for the following page. */
+export interface Page<T> {
+  items: T[];
+  /** Items in the whole list (not only this page). */
+  total: number;
+  next?: string;
+}
+
+export interface PageRequest {
+  /** From a previous page's `next`. */
+  after?: string;
+  /** Default 100, at most 1000. */
+  limit?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Volunteer: the worker a desktop runs for its owner.
+
+/** What the volunteer has chosen; persisted in `volunteer.json` in the data directory. */
+export interface VolunteerSettings {
+  /** The volunteer's own pause: no new tasks until they resume. */
+  paused: boolean;
+  /** Take tasks only once there has been no keyboard or mouse input for `idleSeconds`. */
+  onlyWhenIdle: boolean;
+  idleSeconds: number;
+  /** Take no new tasks while the machine runs on battery. */
+  notOnBattery: boolean;
+  /** Percent of the logical cores to fill with tasks (10–100); at least one task runs. */
+  cpuCap: number;
+  /** Start the app when the user logs in. */
+  startAtLogin: boolean;
+}
+
+/**
+ * Why the volunteer takes tasks or not. `paused`: the volunteer paused; `user_active`: only when
+ * idle, and someone uses the machine; `on_battery`: not on battery, and it is; `ok`: takes tasks.
+ */
+export type VolunteerReason = 'paused' | 'user_active' | 'on_battery' | 'ok';
+
+/**
+ * `offline`: not connected to the XMPP server; `paused`: connected, takes no new tasks (running
+ * ones finish); `idle`: connected, waiting for tasks; `working`: running at least one task.
+ */
+export type VolunteerState = 'offline' | 'idle' | 'working' | 'paused';
+
+/** How tasks are kept away from the volunteer's files and the worker's credentials. */
+export interface Isolation {
+  /** `none`: tasks run as the volunteer's own user, unsandboxed. */
+  kind: 'bubblewrap' | 'none';
+  /** For people: what it protects, or why there is no sandbox. */
+  detail: string;
+}
+
+export interface RunningTaskView {
+  jobId: number;
+  index: number;
+  attempt: number;
+  command: string;
+  /** Bare JID of whoever submitted the job, when the manager says. */
+  submitter?: string;
+  /** Epoch milliseconds. */
+  startedAt: number;
+  /** CPU time of the task's processes so far, when the platform can tell. */
+  cpuSeconds?: number;
+}
+
+/** One command that ran on this machine. */
+export interface HistoryEntry {
+  jobId: number;
+  index: number;
+  attempt: number;
+  command: string;
+  submitter?: string;
+  manager: string;
+  startedAt: number;
+  durationMs: number;
+  exitCode: number | null;
+  signal: string | null;
+  cpuSeconds?: number;
+}
+
+export interface DonationTotals {
+  tasks: number;
+  cpuHours: number;
+  /** Since local midnight. */
+  today: { tasks: number; cpuHours: number };
+}
+
+export interface VolunteerSnapshot {
+  state: VolunteerState;
+  reason: VolunteerReason;
+  /** Tasks running now. */
+  running: number;
+  /** Tasks it offers to run at once (from cpuCap and the cores). */
+  slots: number;
+  /** The manager's bare JID, once the configuration is read. */
+  manager: string | undefined;
+  /** Our full JID when online, else the configured bare JID. */
+  jid: string | undefined;
+  /** Why it is offline (bad configuration, server unreachable, refused login). */
+  error: string | undefined;
+  /** False until the volunteer has joined a pool (first run: show the join screen). */
+  configured: boolean;
+  settings: VolunteerSettings;
+  tasks: RunningTaskView[];
+  totals: DonationTotals;
+  isolation: Isolation;
+}
+
+/** Joining a pool: an invite link (`kestrel invite`), or an account entered by hand. */
+export type JoinRequest =
+  | { link: string }
+  | { server: string; jid: string; password: string; manager: string; pin?: string };
+
+// ---------------------------------------------------------------------------------------------
+// Jobs: submit, follow, cancel (a manager in this process, or a session with a remote one).
+
+/** What the submit pane sends; the same fields and rules as the `job` request (docs/PROTOCOL.md). */
+export interface JobInput {
+  command: string;
+  queue: number;
+  requires?: string[];
+  cores?: number;
+  /** MB; 0: no requirement. */
+  ram?: number;
+  retries?: number;
+  cleanup?: string;
+}
+
+export interface JobCounts {
+  queued: number;
+  running: number;
+  done: number;
+  failed: number;
+  cancelled: number;
+}
+
+export interface JobSummary {
+  jobId: number;
+  owner: string;
+  command: string;
+  queue: number;
+  state: 'running' | 'finished' | 'cancelled';
+  counts: JobCounts;
+  /** Epoch milliseconds. */
+  submittedAt: number;
+  finishedAt?: number;
+  /** Seconds left at the rate tasks have ended so far. */
+  etaSeconds?: number;
+  /** When tasks are queued and none runs: the first reason why (see WhyReport). */
+  waiting?: string;
+}
+
+export interface TaskFailureView {
+  index: number;
+  exitCode: number | null;
+  signal: string | null;
+  stderrTail: string;
+  stdoutTail: string;
+  /** Why it could not run at all (spawn failure, lost too often). */
+  error?: string;
+}
+
+/** Why a job's queued tasks are not running (like `condor_q -better-analyze`). */
+export interface WhyReport {
+  jobId: number;
+  queued: number;
+  running: number;
+  /** For people, most decisive first: "no worker provides GPU", "needs 8 cores; the largest worker has 4", … Empty when nothing holds it back. */
+  reasons: string[];
+  /** Workers that could run it (online, providing every required tag, big enough). */
+  matching: number;
+}
+
+export interface JobDetail extends JobSummary {
+  requires: string[];
+  cores: number;
+  ram: number;
+  retries: number;
+  cleanup?: string;
+  /** The first failed tasks, by index. */
+  failures: TaskFailureView[];
+  why: WhyReport;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pool: the ops view (admins, or the head node's own operator).
+
+/**
+ * `available`: takes tasks; `busy`: every slot in use; `paused`: presence away/xa/dnd (its owner
+ * paused, or it is suspended); `unresponsive`: missed a ping, its tasks were requeued; `reporting`:
+ * online, its profile not received yet.
+ */
+export type WorkerStateName = 'available' | 'busy' | 'paused' | 'unresponsive' | 'reporting';
+
+export interface WorkerView {
+  jid: string;
+  /** The XMPP resource, the worker's --name. */
+  name: string;
+  state: WorkerStateName;
+  os?: string;
+  ram?: number;
+  cores?: number;
+  slots?: number;
+  provides: string[];
+  running: { jobId: number; index: number }[];
+}
+
+export interface PoolCounters {
+  workers: Record<WorkerStateName, number> & { total: number };
+  slots: { total: number; used: number };
+  tasks: { queued: number; running: number };
+  jobs: { active: number; finished: number };
+}
+
+/** Tasks that ended in one interval. */
+export interface ThroughputPoint {
+  /** Epoch milliseconds at the start of the interval. */
+  at: number;
+  seconds: number;
+  done: number;
+  failed: number;
+}
+
+export interface PoolSummary {
+  counters: PoolCounters;
+  /** The last minutes, oldest first. */
+  throughput: ThroughputPoint[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The app itself.
+
+export interface AppInfo {
+  /** `volunteer`: the desktop app's default; `head`: a head node (app --head or `kestrel head`). */
+  mode: 'volunteer' | 'head';
+  version: string;
+  /** Which method areas this side serves; the renderer shows only those views. */
+  areas: ApiArea[];
+  head?: { domain: string; xmppPort: number; manager: string; fingerprint?: string };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The registry: every method with its arguments and result, every pushed event.
+
+export interface ApiMethods {
+  'app:info': { args: []; result: AppInfo };
+
+  'volunteer:get-state': { args: []; result: VolunteerSnapshot };
+  'volunteer:set-settings': { args: [Partial<VolunteerSettings>]; result: VolunteerSnapshot };
+  'volunteer:pause': { args: []; result: VolunteerSnapshot };
+  'volunteer:resume': { args: []; result: VolunteerSnapshot };
+  'volunteer:history': { args: [PageRequest]; result: Page<HistoryEntry> };
+  'volunteer:join': { args: [JoinRequest]; result: VolunteerSnapshot };
+
+  'jobs:submit': { args: [JobInput]; result: { jobId: number } };
+  'jobs:list': { args: [PageRequest]; result: Page<JobSummary> };
+  'jobs:get': { args: [{ jobId: number }]; result: JobDetail };
+  'jobs:cancel': { args: [{ jobId?: number }]; result: { jobIds: number[]; tasks: number } };
+  'jobs:why': { args: [{ jobId: number }]; result: WhyReport };
+  /** Admins only: drop finished jobs from the store (seed 004's stats reset). */
+  'jobs:purge': { args: [{ finishedBefore: number }]; result: { jobs: number } };
+
+  'pool:summary': { args: []; result: PoolSummary };
+  'pool:workers': { args: [PageRequest & { search?: string }]; result: Page<WorkerView> };
+}
+
+export interface ApiEvents {
+  'volunteer:changed': VolunteerSnapshot;
+  /** Jobs whose counts or state changed (at most a few times a second). */
+  'jobs:changed': { jobs: JobSummary[] };
+  'jobs:finished': { jobId: number; counts: JobCounts };
+  /** Workers came, went or changed state; counters with them (at most once a second). */
+  'pool:changed': { counters: PoolCounters };
+}
+
+export type ApiMethod = keyof ApiMethods;
+export type ApiEvent = keyof ApiEvents;
+export type ApiArgs<M extends ApiMethod> = ApiMethods[M]['args'];
+export type ApiResult<M extends ApiMethod> = ApiMethods[M]['result'];
+export type ApiArea = 'app' | 'volunteer' | 'jobs' | 'pool';
+
+/** Every method name, for registries that must list them at run time (preload, HTTP router). */
+export const API_METHODS = [
+  'app:info',
+  'volunteer:get-state',
+  'volunteer:set-settings',
+  'volunteer:pause',
+  'volunteer:resume',
+  'volunteer:history',
+  'volunteer:join',
+  'jobs:submit',
+  'jobs:list',
+  'jobs:get',
+  'jobs:cancel',
+  'jobs:why',
+  'jobs:purge',
+  'pool:summary',
+  'pool:workers',
+] as const satisfies readonly ApiMethod[];
+
+// Fails to compile when a method of ApiMethods is missing from API_METHODS.
+const everyMethod: Exclude<ApiMethod, (typeof API_METHODS)[number]> extends never ? true : never =
+  true;
+void everyMethod;
+
+export const API_EVENTS = [
+  'volunteer:changed',
+  'jobs:changed',
+  'jobs:finished',
+  'pool:changed',
+] as const satisfies readonly ApiEvent[];
+
+/** A side's implementation: any subset of the methods (others answer `unavailable`). */
+export type ApiHandlers = {
+  [M in ApiMethod]?: (...args: ApiArgs<M>) => Promise<ApiResult<M>>;
+};
+
+/** What the renderer talks to, whatever the transport. */
+export interface KestrelClient {
+  /** Rejects with an ApiCallError carrying the error's code. */
+  call<M extends ApiMethod>(method: M, ...args: ApiArgs<M>): Promise<ApiResult<M>>;
+  /** Returns the function that stops listening. */
+  on<E extends ApiEvent>(event: E, listener: (payload: ApiEvents[E]) => void): () => void;
+}
+
+export class ApiCallError extends Error {
+  readonly code: string;
+
+  constructor(error: ApiError) {
+    super(error.message);
+    this.name = 'ApiCallError';
+    this.code = error.code;
+  }
+}

@@ -11,6 +11,8 @@ const CONNECTION: Options = {
   jid: { type: 'string' },
   password: { type: 'string' },
   manager: { type: 'string' },
+  pin: { type: 'string' },
+  'allow-plaintext': { type: 'boolean' },
   config: { type: 'string' },
   'data-dir': { type: 'string' },
   json: { type: 'boolean' },
@@ -33,10 +35,13 @@ export const COMMANDS = {
   head: {
     summary: 'run a head node: the embedded XMPP server and the manager in one process',
     usage:
-      'kestrel head [--domain D] [--port P] [--bind ADDRESS] [--ping-interval S] [--data-dir DIR]',
+      'kestrel head [--domain D] [--port P] [--bind ADDRESS] [--ping-interval S] [--submitters LIST] [--workers LIST] [--admins LIST] [--data-dir DIR]',
     args: [0, 0],
     options: {
       ...CONNECTION,
+      submitters: { type: 'string' },
+      workers: { type: 'string' },
+      admins: { type: 'string' },
       domain: { type: 'string' },
       port: { type: 'string' },
       bind: { type: 'string' },
@@ -44,25 +49,29 @@ export const COMMANDS = {
     },
   },
   user: {
-    summary: "manage the head node's accounts",
-    usage: 'kestrel user add|remove|list|passwd [NAME] [--password PW]',
-    args: [1, 2],
+    summary: "manage the head node's accounts and what each may do",
+    usage:
+      'kestrel user add|remove|list|passwd|role [NAME] [ROLES] [--password PW] [--role submitter|worker|admin]',
+    args: [1, 3],
     options: {
       'data-dir': { type: 'string' },
       config: { type: 'string' },
       password: { type: 'string' },
+      role: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   },
   invite: {
     summary: 'print a one-time link with which a volunteer’s worker joins this head node',
-    usage: 'kestrel invite [--host ADDRESS] [--ttl HOURS] [--data-dir DIR]',
+    usage:
+      'kestrel invite [--host ADDRESS] [--ttl HOURS] [--role worker|submitter] [--data-dir DIR]',
     args: [0, 0],
     options: {
       'data-dir': { type: 'string' },
       config: { type: 'string' },
       host: { type: 'string' },
+      role: { type: 'string' },
       ttl: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -149,6 +158,8 @@ export function usage(): string {
     'connection options (also from KESTREL_SERVER, KESTREL_JID, KESTREL_PASSWORD, KESTREL_MANAGER, KESTREL_DATA_DIR',
     'or a JSON config file: --config FILE, default ~/.config/kestrel/config.json):',
     '  --server xmpp://HOST:PORT  --jid USER@DOMAIN  --password PW  --manager JID  --data-dir DIR  --json',
+    '  --pin SHA256  trust the server certificate with this fingerprint (`kestrel head` prints it)',
+    '  --allow-plaintext  log in without TLS to a server elsewhere (only on a network you trust)',
     '',
     'Run `kestrel COMMAND --help` for the options of one command.',
   ].join('\n');
@@ -202,6 +213,8 @@ export function parse(argv: string[]): Parsed {
   set('jid', str('jid'));
   set('password', str('password'));
   set('manager', str('manager'));
+  set('pin', str('pin'));
+  set('allowPlaintext', values['allow-plaintext'] === true ? true : undefined);
   set('dataDir', str('data-dir'));
   set('provides', splitList(str('provides')));
   set('slots', intOption(values, 'slots', 1));

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { isPin } from '../xmpp/starttls.ts';
 
 /**
  * Connection and role settings, one typed schema merged from a config file, the environment and
@@ -30,8 +31,11 @@ export const configSchema = z
     admins: list.describe('JIDs that may see and cancel every job'),
     pin: z
       .string()
-      .regex(/^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/)
+      .refine(isPin, 'a SHA-256 fingerprint: 64 hex digits, with or without colons')
       .describe('SHA-256 fingerprint of the server certificate to accept (set by --join)'),
+    allowPlaintext: z
+      .boolean()
+      .describe('log in without TLS to a server elsewhere (default false; never with a pin)'),
   })
   .partial()
   .strict();

@@ -3,6 +3,7 @@ import { bareJid, domainOf, localOf } from '../common/jid.ts';
 import { createConnection, type XmppConnection } from '../xmpp/connection.ts';
 import { serviceUrl, type Config } from './config.ts';
 import { CliError, EXIT } from './errors.ts';
+import { loginFailure } from './login-failure.ts';
 
 /** A short-lived user session with the manager: send a command, wait for the matching reply. */
 
@@ -46,6 +47,7 @@ export async function openSession(
     resource: `cli-${randomUUID().slice(0, 8)}`,
     reconnect: false,
     pin: config.pin,
+    allowPlaintext: config.allowPlaintext,
   });
   const manager = bareJid(config.manager);
   const listeners = new Set<(reply: Reply) => void>();
@@ -63,10 +65,7 @@ export async function openSession(
   try {
     await connection.start();
   } catch (error) {
-    throw new CliError(
-      `cannot log in as ${config.jid} on ${config.server}: ${(error as Error).message}`,
-      EXIT.connection,
-    );
+    throw loginFailure(error, config);
   }
 
   return {

@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createLogger } from '../common/log.ts';
+import type { Role } from '../server/account-roles.ts';
 import { createExecutor } from '../worker/executor.ts';
 import { readProfile } from '../worker/profile.ts';
 import { createWorkerService, type WorkerService } from '../worker/service.ts';
@@ -55,9 +56,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     print(
       `head node: XMPP server on 127.0.0.1:${head.port} (domain ${head.config.domain}), manager ${head.config.manager.jid}`,
     );
-    const connect = async (username: string, resource: string) => {
+    const connect = async (username: string, resource: string, role: Role) => {
       const password = newPassword();
-      await head.server.accounts.add(username, password);
+      await head.server.accounts.add(username, password, [role]);
       const connection = createConnection({
         service: head.service,
         domain: head.config.domain,
@@ -74,7 +75,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     for (let i = 1; i <= options.workers; i += 1) {
       const name = `worker-${i}`;
       const service = createWorkerService({
-        connection: await connect(name, name),
+        connection: await connect(name, name, 'worker'),
         manager: head.config.manager.jid,
         executor: createExecutor({ workRoot: join(dataDir, 'work', name) }),
         profile,
@@ -85,7 +86,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }
     print(`${options.workers} workers online (one per core), each running one task at a time`);
 
-    user = await connect('demo', 'demo');
+    user = await connect('demo', 'demo', 'submitter');
     const replies = inbox(user, head.config.manager.jid);
     await user.start();
     const out = join(dataDir, 'primes');

@@ -7,14 +7,15 @@ import { z } from 'zod';
 /**
  * The head node's own settings and credentials, made on first run with no questions asked and
  * kept in its data directory (mode 0600): the domain, the port, and the manager and admin
- * accounts it created.
+ * accounts it created. The manager's password is not kept: the head makes a new one at every
+ * start (head-node.ts); a `password` left there by an older version is ignored.
  */
 
 const headConfigSchema = z.object({
   domain: z.string().min(1),
   port: z.int().min(0).max(65535),
   host: z.string().min(1),
-  manager: z.object({ jid: z.string(), password: z.string() }),
+  manager: z.object({ jid: z.string() }),
   admin: z.object({ jid: z.string(), password: z.string() }),
 });
 
@@ -60,7 +61,7 @@ export function freshHeadConfig(options: {
     domain,
     port: options.port ?? 5222,
     host: options.host ?? '127.0.0.1',
-    manager: { jid: `manager@${domain}`, password: newPassword() },
+    manager: { jid: `manager@${domain}` },
     admin: { jid: `admin@${domain}`, password: newPassword() },
   };
 }

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { localOf } from '../common/jid.ts';
@@ -7,8 +8,10 @@ import { createManagerService, type ManagerService } from '../manager/service.ts
 import { openManagerStore } from '../manager/store.ts';
 import { createXmppServer, type XmppServer } from '../server/xmpp-server.ts';
 import { createConnection } from '../xmpp/connection.ts';
+import { createRoleLookup } from './role-lookup.ts';
 import {
   freshHeadConfig,
+  newPassword,
   readHeadConfig,
   writeHeadConfig,
   type HeadConfig,
@@ -31,6 +34,15 @@ export interface HeadNodeOptions {
   log: Logger;
   /** Passed to the manager (default 10 s). */
   pingIntervalMs?: number;
+  /**
+   * Who may submit, work and administer besides what the accounts' roles say (`kestrel user
+   * add` makes submitters, invites make workers): JIDs or @domains, as for `kestrel manager`.
+   */
+  access?: {
+    submitters?: readonly string[];
+    workers?: readonly string[];
+    admins?: readonly string[];
+  };
 }
 
 export interface HeadNode {
@@ -41,6 +53,8 @@ export interface HeadNode {
   readonly service: string;
   /** PEM of the certificate the server offers with STARTTLS, for local clients to trust. */
   readonly ca: string | undefined;
+  /** Its SHA-256 fingerprint (`AB:CD:…`), what other machines' clients pin. */
+  readonly fingerprint: string | undefined;
   readonly server: XmppServer;
   readonly firstRun: boolean;
   stop(): Promise<void>;
@@ -65,22 +79,35 @@ export async function startHeadNode(options: HeadNodeOptions): Promise<HeadNode>
     }
   };
   try {
+    // Only this process may log in as the manager: its password is made afresh at every start
+    // and kept nowhere but in memory, so nobody who reads head.json (or a task that could)
+    // can speak for the manager to the workers.
+    const managerPassword = newPassword();
     if (!stored) {
-      await server.accounts.add(localOf(config.manager.jid), config.manager.password);
-      await server.accounts.add(localOf(config.admin.jid), config.admin.password);
+      await server.accounts.add(localOf(config.manager.jid), managerPassword);
+      await server.accounts.add(localOf(config.admin.jid), config.admin.password, ['admin']);
       writeHeadConfig(dataDir, config);
+    } else {
+      await server.accounts.setPassword(localOf(config.manager.jid), managerPassword);
     }
     const { port } = await server.start();
     const service = `xmpp://127.0.0.1:${port}`;
     const ca = server.certFile === undefined ? undefined : readFileSync(server.certFile, 'utf8');
+    const fingerprint = ca === undefined ? undefined : new X509Certificate(ca).fingerprint256;
 
-    const access = createAccessPolicy({ domain: config.domain, admins: [config.admin.jid] });
+    const access = createAccessPolicy({
+      domain: config.domain,
+      submitters: options.access?.submitters,
+      workers: options.access?.workers,
+      admins: [config.admin.jid, ...(options.access?.admins ?? [])],
+      roles: createRoleLookup(server.roles),
+    });
     const store = openManagerStore(join(dataDir, 'manager.db'));
     const connection = createConnection({
       service,
       domain: config.domain,
       username: localOf(config.manager.jid),
-      password: config.manager.password,
+      password: managerPassword,
       resource: 'manager',
       ca,
       acceptSubscription: (jid) => access.isWorker(jid) || access.canSubmit(jid),
@@ -95,7 +122,7 @@ export async function startHeadNode(options: HeadNodeOptions): Promise<HeadNode>
     });
     await manager.start();
     stops.push(() => manager.stop());
-    return { config, port, service, ca, server, firstRun: !stored, stop };
+    return { config, port, service, ca, fingerprint, server, firstRun: !stored, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,11 +1,10 @@
-// The server's SQLite database in the data directory: accounts, rosters, pending subscription
-// requests and invite tokens. WAL lets `kestrel user …` read and write while the server runs.
+// The server's SQLite database in the data directory: accounts and their roles, rosters, pending
+// subscription requests and invite tokens. WAL lets `kestrel user …` read and write while the server runs.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
 export const DATABASE_FILE = 'xmpp.db';
-const SCHEMA_VERSION = 1;
 
 export function openServerDatabase(dataDir: string): DatabaseSync {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -17,8 +16,29 @@ export function openServerDatabase(dataDir: string): DatabaseSync {
     PRAGMA foreign_keys = ON;
   `);
   const row = db.prepare('PRAGMA user_version').get() as { user_version: number };
-  if (row.user_version < SCHEMA_VERSION) migrate(db);
+  if (row.user_version < 1) migrate(db);
+  if (row.user_version < 2) addRoles(db);
   return db;
+}
+
+/**
+ * Version 2: the accounts' roles in the pool (account-roles.ts) and the roles an invite grants.
+ * Accounts made before roles existed keep what they could do: submit and work.
+ */
+function addRoles(db: DatabaseSync): void {
+  db.exec(`
+    BEGIN;
+    CREATE TABLE IF NOT EXISTS account_roles (
+      username TEXT NOT NULL REFERENCES accounts(username) ON DELETE CASCADE,
+      role TEXT NOT NULL,
+      PRIMARY KEY (username, role)
+    ) WITHOUT ROWID;
+    ALTER TABLE invites ADD COLUMN roles TEXT;
+    INSERT OR IGNORE INTO account_roles (username, role)
+      SELECT username, role FROM accounts, (SELECT 'submitter' AS role UNION SELECT 'worker');
+    PRAGMA user_version = 2;
+    COMMIT;
+  `);
 }
 
 function migrate(db: DatabaseSync): void {
@@ -58,7 +78,7 @@ function migrate(db: DatabaseSync): void {
       created_at INTEGER NOT NULL,
       expires_at INTEGER NOT NULL
     ) WITHOUT ROWID;
-    PRAGMA user_version = ${SCHEMA_VERSION};
+    PRAGMA user_version = 1;
     COMMIT;
   `);
 }

@@ -21,6 +21,7 @@ export type XmppServerErrorCode =
   | 'account_exists'
   | 'no_such_account'
   | 'invalid_invite'
+  | 'invalid_role'
   | 'tls_setup_failed'
   | 'listen_failed'
   | 'stopped';

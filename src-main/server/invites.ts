@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
 
+import { isRole, type Role } from './account-roles.ts';
 import { XmppServerError } from './errors.ts';
 import { prepLocal } from './jid.ts';
 
@@ -12,12 +13,15 @@ export interface InviteOptions {
   ttlMs?: number;
   /** Restricts the registration to this username. */
   username?: string;
+  /** What the account it registers may do in the pool; default: work. */
+  roles?: readonly Role[];
 }
 
 export interface Invite {
   token: string;
   expiresAt: Date;
   username: string | undefined;
+  roles: Role[];
 }
 
 export interface InviteStore {
@@ -26,15 +30,18 @@ export interface InviteStore {
   check(token: string, username?: string): boolean;
   /** Spends the token; false if it was not valid. */
   consume(token: string, username: string): boolean;
+  /** The roles a valid token grants (read before consume spends it). */
+  rolesOf(token: string): Role[];
 }
 
 const DEFAULT_TTL_MS = 7 * 24 * 3600 * 1000;
 
 export function createInviteStore(db: DatabaseSync, now: () => number = Date.now): InviteStore {
   const insert = db.prepare(
-    'INSERT INTO invites (token_hash, username, created_at, expires_at) VALUES (?, ?, ?, ?)',
+    'INSERT INTO invites (token_hash, username, roles, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
   );
   const select = db.prepare('SELECT username, expires_at FROM invites WHERE token_hash = ?');
+  const selectRoles = db.prepare('SELECT roles FROM invites WHERE token_hash = ?');
   const remove = db.prepare('DELETE FROM invites WHERE token_hash = ?');
   const expire = db.prepare('DELETE FROM invites WHERE expires_at <= ?');
 
@@ -59,13 +66,18 @@ export function createInviteStore(db: DatabaseSync, now: () => number = Date.now
           );
         }
       }
+      const roles: Role[] = [...new Set(options.roles ?? ['worker' as const])].sort();
       expire.run(now());
       const token = randomBytes(18).toString('base64url');
       const expiresAt = now() + ttlMs;
-      insert.run(hash(token), username ?? null, now(), expiresAt);
-      return { token, expiresAt: new Date(expiresAt), username };
+      insert.run(hash(token), username ?? null, roles.join(','), now(), expiresAt);
+      return { token, expiresAt: new Date(expiresAt), username, roles };
     },
     check: valid,
+    rolesOf(token) {
+      const row = selectRoles.get(hash(token)) as { roles: string | null } | undefined;
+      return (row?.roles ?? 'worker').split(',').filter(isRole);
+    },
     consume(token, username) {
       if (!valid(token, username)) return false;
       return remove.run(hash(token)).changes > 0;

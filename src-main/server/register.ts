@@ -5,6 +5,7 @@
 // their account (§3.2).
 import { xml, type Element } from '@xmpp/xml';
 
+import type { AccountRoles } from './account-roles.ts';
 import type { AccountStore } from './account-store.ts';
 import { XmppServerError, errorReply, iqResult } from './errors.ts';
 import type { IqHandlers } from './iq-handlers.ts';
@@ -14,6 +15,7 @@ import { NS_DATA_FORMS, NS_PARS, NS_REGISTER } from './namespaces.ts';
 
 export interface RegistrationDeps {
   accounts: AccountStore;
+  roles: AccountRoles;
   invites: InviteStore;
   /** Removes an account and closes its sessions (after the reply has gone out). */
   removeAccount: (username: string) => void;
@@ -59,6 +61,7 @@ export async function handleUnauthenticated(
   if (username === undefined) return errorReply(stanza, 'jid-malformed');
   if (password === '') return errorReply(stanza, 'not-acceptable', { text: 'empty password' });
   if (deps.accounts.exists(username)) return errorReply(stanza, 'conflict');
+  const roles = deps.invites.rolesOf(token);
   if (!deps.invites.consume(token, username)) return errorReply(stanza, 'forbidden');
   try {
     await deps.accounts.add(username, password);
@@ -69,6 +72,7 @@ export async function handleUnauthenticated(
     if (error instanceof XmppServerError) return errorReply(stanza, 'not-acceptable');
     throw error;
   }
+  deps.roles.set(username, roles); // what the invite was for: by default, a worker
   state.token = undefined;
   return iqResult(stanza);
 }

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 
+import { createAccountRoles, type AccountRoles, type Role } from './account-roles.ts';
 import { createAccountStore, type AccountStore } from './account-store.ts';
 import { createAuthThrottle } from './auth-throttle.ts';
 import { loadCertificate } from './certificate.ts';
@@ -28,7 +29,9 @@ import { acceptSession } from './session.ts';
 
 export type { XmppServerOptions } from './options.ts';
 
-export interface XmppServerAccounts extends Omit<AccountStore, 'credentials'> {
+export interface XmppServerAccounts extends Omit<AccountStore, 'credentials' | 'add'> {
+  /** Creates an account with its roles in the pool (default: none). */
+  add(username: string, password: string, roles?: readonly Role[]): Promise<void>;
   /** Also ends the account's sessions and cancels its subscriptions with its contacts. */
   remove(username: string): boolean;
 }
@@ -45,6 +48,8 @@ export interface XmppServer {
   stop(): Promise<void>;
   readonly accounts: XmppServerAccounts;
   readonly invites: { create(options?: InviteOptions): Invite };
+  /** What each account may do in the pool (the head node's manager reads them). */
+  readonly roles: AccountRoles;
   readonly counters: Readonly<XmppServerCounters>;
   /** The certificate offered with STARTTLS (for clients to trust), once started. */
   readonly certFile: string | undefined;
@@ -57,6 +62,7 @@ export function createXmppServer(input: XmppServerOptions): XmppServer {
   const { domain, log } = options;
   const db: DatabaseSync = openServerDatabase(options.dataDir);
   const store = createAccountStore(db, { iterations: options.scramIterations });
+  const roles = createAccountRoles(db);
   const invites = createInviteStore(db);
   const rosters = createRosterStore(db, log);
   const registry = createSessionRegistry();
@@ -95,7 +101,7 @@ export function createXmppServer(input: XmppServerOptions): XmppServer {
     return store.remove(username);
   }
 
-  const registration: RegistrationDeps = { accounts: store, invites, removeAccount };
+  const registration: RegistrationDeps = { accounts: store, roles, invites, removeAccount };
   registerDisco({ iq, rosters, maxStanzaBytes: options.maxStanzaBytes });
   registerRosterIq({ iq, registry, rosters, subscriptions: presence.subscriptions });
   registerAccountIq(iq, registration);
@@ -171,7 +177,10 @@ export function createXmppServer(input: XmppServerOptions): XmppServer {
   }
 
   const accounts: XmppServerAccounts = {
-    add: (username, password) => store.add(username, password),
+    async add(username, password, granted = []) {
+      await store.add(username, password);
+      if (granted.length > 0) roles.set(prepLocal(username) ?? username, granted);
+    },
     remove: removeAccount,
     list: () => store.list(),
     setPassword: (username, password) => store.setPassword(username, password),
@@ -188,6 +197,7 @@ export function createXmppServer(input: XmppServerOptions): XmppServer {
     },
     accounts,
     invites: { create: (inviteOptions) => invites.create(inviteOptions) },
+    roles,
     get counters() {
       return { ...counters, sessions: registry.size };
     },

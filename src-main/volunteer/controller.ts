@@ -83,7 +83,15 @@ export function defaultName(host = hostname()): string {
 }
 
 interface Worker {
-  config: { server: string; jid: string; password: string; manager: string; dataDir: string };
+  config: {
+    server: string;
+    jid: string;
+    password: string;
+    manager: string;
+    dataDir: string;
+    pin?: string;
+    allowPlaintext?: boolean;
+  };
   profile: Profile;
 }
 
@@ -150,12 +158,14 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
 
   async function connect(w: Worker, wanted: Decision): Promise<void> {
     if (Date.now() < retryAt) return;
-    const { server, jid, password, manager, dataDir } = w.config;
+    const { server, jid, password, manager, dataDir, pin, allowPlaintext } = w.config;
     const next = await openSession({
       service: serviceUrl(server),
       jid,
       password,
       manager,
+      pin,
+      allowPlaintext,
       dataDir,
       name,
       profile: { ...w.profile, slots: wanted.slots },

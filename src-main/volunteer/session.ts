@@ -16,6 +16,9 @@ export interface SessionOptions {
   jid: string;
   password: string;
   manager: string;
+  /** Trust: the server certificate's SHA-256 fingerprint (from the invite). */
+  pin?: string;
+  allowPlaintext?: boolean;
   /** The XMPP resource, also the name of the work directory. */
   name: string;
   dataDir: string;
@@ -48,6 +51,8 @@ export async function openSession(options: SessionOptions): Promise<WorkerSessio
     username: localOf(options.jid),
     password: options.password,
     resource: options.name,
+    pin: options.pin,
+    allowPlaintext: options.allowPlaintext,
     // Mutual subscription with our manager only (docs/PROTOCOL.md): nobody else sees us.
     acceptSubscription: (jid) => bareJid(jid) === manager,
   });

@@ -92,7 +92,10 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
   const unacked = new Map<string, WireResult>();
   let fresh: WireResult[] = [];
   let flushScheduled = false;
+  /** The manager's full JID whose tasks are run: the first of its resources seen online. */
   let managerJid: string | undefined;
+  /** Every online resource of the manager's account, in the order they came online. */
+  const managerResources = new Set<string>();
   let stopped = false;
   let paused = false;
 
@@ -169,21 +172,40 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
   connection.on('presence', ({ from, available }) => {
     if (bareJid(from) !== manager) return;
     if (!available) {
-      if (from === managerJid) managerJid = undefined;
+      managerResources.delete(from);
+      if (from !== managerJid) return;
+      managerJid = undefined;
+      // The longest-online other resource of the manager's account, if any, takes over.
+      const next = managerResources.values().next();
+      if (!next.done) follow(next.value);
       return;
     }
-    if (managerJid === from) return;
-    managerJid = from;
+    if (managerResources.has(from)) return;
+    managerResources.add(from);
+    if (managerJid === undefined) follow(from);
+    else {
+      // Another login to the manager's account must not take a worker from the manager it
+      // follows: it is followed only once that one has gone.
+      log.warn('another resource of the manager account is online; not following it', {
+        manager: managerJid,
+        other: from,
+      });
+    }
+  });
+
+  function follow(jid: string): void {
+    managerJid = jid;
     log.info('manager is online; reporting', {
-      manager: from,
+      manager: jid,
       running: running.size,
       unacked: unacked.size,
     });
     report();
-  });
+  }
 
   connection.on('offline', ({ reason }) => {
     managerJid = undefined;
+    managerResources.clear();
     if (!stopped) log.warn('xmpp connection lost; reconnecting', { reason });
   });
   connection.on('online', ({ reconnected, downMs, attempts }) => {
@@ -191,14 +213,15 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
   });
 
   connection.on('message', ({ from, body }) => {
-    if (bareJid(from) !== manager) {
+    // Only the manager's full JID whose presence we follow: not any resource of its account.
+    if (from !== managerJid) {
       log.warn('refused a message from a JID that is not our manager', { from });
       void connection
         .sendJson(
           from,
           errorMessage({
             code: 'forbidden',
-            reason: `this worker takes work only from ${manager}`,
+            reason: `this worker takes work only from ${managerJid ?? manager}`,
           }),
         )
         .catch(() => undefined);
@@ -210,7 +233,6 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
       return;
     }
     const m = decoded.message;
-    managerJid ??= from;
     switch (m.type) {
       case 'tasks':
         for (const t of m.tasks) start(t);

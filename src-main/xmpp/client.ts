@@ -40,6 +40,12 @@ export interface XmppClientOptions {
   ca?: string;
   /** SHA-256 fingerprint of the only server certificate to accept (from an invite). */
   pin?: string;
+  /**
+   * Log in even when a server elsewhere offers no STARTTLS. Off by default: without TLS anyone
+   * on the network path could read the password and speak for the manager. Never with a pin or
+   * CA, which say the server has a certificate to show.
+   */
+  allowPlaintext?: boolean;
 }
 
 export interface XmppClient {
@@ -84,7 +90,7 @@ export function createXmppClient(options: XmppClientOptions): XmppClient {
   saslFactory.use(ScramSha256Mechanism).use(ScramSha1Mechanism).use(PlainMechanism);
 
   // Stream features, in negotiation order (XEP-0170): STARTTLS, SASL, resource binding.
-  setupStarttls(streamFeatures, { ca: options.ca, pin: options.pin });
+  setupStarttls(middleware, streamFeatures, options, requiresTls(options));
   _sasl({ streamFeatures, saslFactory }, authenticateWith(saslFactory, options));
   _resourceBinding({ streamFeatures, iqCaller }, resource);
 
@@ -153,6 +159,20 @@ export function startEntity(entity: Client, timeoutMs: number): Promise<void> {
 /** Drops the connection at once (the server sees the TCP connection close). */
 export function destroySocket(entity: Client): void {
   tcpSocketOf(entity.socket)?.destroy();
+}
+
+/**
+ * TLS is required with a pin or CA (they promise a certificate), and for any server not on this
+ * machine unless plaintext is explicitly allowed; `xmpps://` is encrypted from the start.
+ */
+export function requiresTls(options: {
+  service: string;
+  ca?: string;
+  pin?: string;
+  allowPlaintext?: boolean;
+}): boolean {
+  if (options.ca !== undefined || options.pin !== undefined) return true;
+  return options.allowPlaintext !== true && !isLoopback(options.service);
 }
 
 export function isLoopback(service: string): boolean {

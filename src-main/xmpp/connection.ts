@@ -30,6 +30,8 @@ export interface ConnectionOptions {
   ca?: string;
   /** SHA-256 fingerprint of the only server certificate to accept (from an invite). */
   pin?: string;
+  /** Allow an unencrypted connection to a server elsewhere (see XmppClientOptions). */
+  allowPlaintext?: boolean;
   /**
    * First wait before logging in again after another login took over our full JID (RFC 6120
    * §4.9.3.3 conflict); doubles with each takeover in a row, up to 10 minutes. Default 30 000 ms.

@@ -10,9 +10,20 @@
  *   so two copies do not keep kicking each other out, and a stolen password cannot switch a
  *   worker off for good.
  * - stream_error: anything else going wrong on an established stream (the cause says what).
+ * - tls_required: the connection must be encrypted (a pin or CA is configured, or the server is
+ *   not on this machine) and the server offers no STARTTLS; nothing was sent.
+ * - tls_untrusted: the server's certificate is not trusted (self-signed, expired, for another
+ *   name) or is not the pinned one.
  */
 export type XmppErrorCode =
-  'auth_failed' | 'connect_failed' | 'not_online' | 'stopped' | 'replaced' | 'stream_error';
+  | 'auth_failed'
+  | 'connect_failed'
+  | 'not_online'
+  | 'stopped'
+  | 'replaced'
+  | 'stream_error'
+  | 'tls_required'
+  | 'tls_untrusted';
 
 export class XmppError extends Error {
   readonly code: XmppErrorCode;
@@ -38,10 +49,36 @@ export function isStreamError(error: unknown, condition: string): boolean {
   );
 }
 
-/** Maps anything a login can throw onto our two login codes. */
+/** Node's codes for a certificate chain or name it could not verify (node:tls, OpenSSL). */
+const UNTRUSTED_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+const TRUST_READING: Record<string, string> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'it is self-signed',
+  SELF_SIGNED_CERT_IN_CHAIN: 'its chain ends in a self-signed certificate',
+  CERT_HAS_EXPIRED: 'it has expired',
+  CERT_NOT_YET_VALID: 'it is not valid yet',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'it is for another name',
+};
+
+/** Maps anything a login can throw onto our login codes. */
 export function toLoginError(error: unknown): XmppError {
-  if (error instanceof XmppError && (error.code === 'auth_failed' || error.code === 'stopped')) {
-    return error;
+  const kept = ['auth_failed', 'stopped', 'tls_required', 'tls_untrusted'];
+  if (error instanceof XmppError && kept.includes(error.code)) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && UNTRUSTED_CODES.has(code)) {
+    const why = TRUST_READING[code] ?? 'no trusted authority signed it';
+    return new XmppError('tls_untrusted', `the server's certificate is not trusted: ${why}`, {
+      cause: error,
+    });
   }
   if (isSaslFailure(error)) {
     return new XmppError('auth_failed', `authentication failed: ${(error as Error).message}`, {

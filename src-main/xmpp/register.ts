@@ -8,6 +8,7 @@ import _tcp from '@xmpp/tcp';
 import _tls from '@xmpp/tls';
 import { xml } from '@xmpp/xml';
 import { XmppError } from './errors.ts';
+import { destroySocket, requiresTls } from './client.ts';
 import { setupStarttls, type TrustOptions } from './starttls.ts';
 
 const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
@@ -28,7 +29,8 @@ export function registerWithInvite(options: RegistrationOptions): Promise<void> 
   const middleware = _middleware({ entity });
   const streamFeatures = _streamFeatures({ middleware });
   const iqCaller = _iqCaller({ middleware, entity });
-  setupStarttls(streamFeatures, options);
+  // An invite's token and the new password must never cross an unencrypted connection.
+  setupStarttls(middleware, streamFeatures, options, requiresTls(options));
 
   return new Promise<void>((resolve, reject) => {
     let settled = false;
@@ -36,6 +38,8 @@ export function registerWithInvite(options: RegistrationOptions): Promise<void> 
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      // A failed registration (a server without TLS, a wrong pin) is not said goodbye to.
+      if (error !== undefined) destroySocket(entity);
       void entity.stop().catch(() => undefined);
       if (error === undefined) resolve();
       else

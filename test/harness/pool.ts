@@ -51,7 +51,9 @@ export interface Pool {
   close(): Promise<void>;
 }
 
-const PASSWORD = 'test-password-1';
+/** Every account of a test pool has this password (the manager's too). */
+export const POOL_PASSWORD = 'test-password-1';
+const PASSWORD = POOL_PASSWORD;
 
 export interface PoolOptions {
   /** Flags for the manager's node process (e.g. `--cpu-prof`), not for `kestrel manager`. */

@@ -12,9 +12,12 @@ export function headDir(args: Parsed): string {
 
 export async function runHead(args: Parsed): Promise<number> {
   const log = createLogger((line) => process.stderr.write(line), 'head');
-  const dataDir = headDir(args);
+  const settings = loadConfig(args.flags, process.env, args.configPath);
+  const dataDir = join(settings.dataDir, 'head');
+  const { submitters, workers, admins } = settings;
   const head = await startHeadNode({
     dataDir,
+    access: { submitters, workers, admins },
     domain: typeof args.values.domain === 'string' ? args.values.domain : undefined,
     port: intOption(args.values, 'port', 0),
     host: typeof args.values.bind === 'string' ? args.values.bind : undefined,
@@ -26,14 +29,21 @@ export async function runHead(args: Parsed): Promise<number> {
     `Kestrel head node: XMPP server for ${config.domain} on ${args.values.bind ?? config.host}:${head.port}, manager ${config.manager.jid}`,
     `data directory: ${dataDir}`,
   ];
+  if (head.fingerprint !== undefined) {
+    lines.push(
+      `certificate fingerprint: SHA256:${head.fingerprint}`,
+      `  (clients on other machines: --pin SHA256:${head.fingerprint}, or --join a link from \`kestrel invite\`)`,
+    );
+  }
   if (head.firstRun) {
     lines.push(
       '',
       'First start: these accounts were created (kept in head.json in the data directory; shown once):',
-      `  manager  ${config.manager.jid}  password ${config.manager.password}`,
       `  admin    ${config.admin.jid}  password ${config.admin.password}`,
+      `  manager  ${config.manager.jid}  (only this process logs in as the manager: no password to keep)`,
       '',
-      'Add workers and users with `kestrel user add NAME`, or invite a volunteer with `kestrel invite`.',
+      'Add users with `kestrel user add NAME` (they submit jobs; `--role worker` for a worker),',
+      'or invite a volunteer’s worker with `kestrel invite`.',
     );
   }
   process.stdout.write(`${lines.join('\n')}\n`);

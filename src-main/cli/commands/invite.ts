@@ -9,6 +9,7 @@ import { createInviteStore } from '../../server/invites.ts';
 import { intOption, type Parsed } from '../args.ts';
 import { CliError, EXIT } from '../errors.ts';
 import { headDir } from './head.ts';
+import { rolesArgument } from './user.ts';
 
 /** `kestrel invite`: a one-time link with which a volunteer's worker registers and joins. */
 export async function runInvite(args: Parsed): Promise<number> {
@@ -25,7 +26,11 @@ export async function runInvite(args: Parsed): Promise<number> {
   const hours = intOption(args.values, 'ttl', 1) ?? 168;
   const db = openServerDatabase(join(dir, 'server'));
   try {
-    const invite = createInviteStore(db).create({ ttlMs: hours * 3600 * 1000 });
+    const roles =
+      typeof args.values.role === 'string' ? rolesArgument(args.values.role) : ['worker' as const];
+    if (roles.includes('admin'))
+      throw new CliError('an invite cannot make an admin: use `kestrel user role`', EXIT.usage);
+    const invite = createInviteStore(db).create({ ttlMs: hours * 3600 * 1000, roles });
     const host = typeof args.values.host === 'string' ? args.values.host : hostname();
     const link = formatInviteLink({
       server: `${host}:${head.port}`,

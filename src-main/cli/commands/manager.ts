@@ -7,6 +7,7 @@ import { openManagerStore } from '../../manager/store.ts';
 import { createConnection } from '../../xmpp/connection.ts';
 import { intOption, type Parsed } from '../args.ts';
 import { loadConfig, requireKeys, serviceUrl } from '../config.ts';
+import { loginFailure } from '../login-failure.ts';
 import { untilSignal } from '../signals.ts';
 
 export async function runManager(args: Parsed): Promise<number> {
@@ -24,6 +25,15 @@ export async function runManager(args: Parsed): Promise<number> {
     workers: config.workers,
     admins: config.admins,
   });
+  for (const [role, list] of [
+    ['worker', config.workers],
+    ['submitter', config.submitters],
+  ] as const) {
+    if (list === undefined)
+      log.warn(
+        `every account of ${domain} may act as a ${role}; name who may with --${role}s JID,@DOMAIN`,
+      );
+  }
   const store = openManagerStore(join(config.dataDir, 'manager.db'));
   const connection = createConnection({
     service: serviceUrl(config.server),
@@ -31,6 +41,8 @@ export async function runManager(args: Parsed): Promise<number> {
     username: localOf(config.jid),
     password: config.password,
     resource: 'manager',
+    pin: config.pin,
+    allowPlaintext: config.allowPlaintext,
     acceptSubscription: (jid) => access.isWorker(jid) || access.canSubmit(jid),
   });
   connection.on('error', (error) => log.warn('xmpp', { error: String(error) }));
@@ -42,7 +54,11 @@ export async function runManager(args: Parsed): Promise<number> {
     pingIntervalMs: pingInterval * 1000,
     pingTimeoutMs: Math.max(1000, (pingInterval * 1000) / 2),
   });
-  await service.start();
+  try {
+    await service.start();
+  } catch (error) {
+    throw loginFailure(error, config);
+  }
   const signal = await untilSignal();
   log.info(`${signal}: stopping`);
   await service.stop();

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
-import { newPassword } from '../../head/head-config.ts';
+import { localOf } from '../../common/jid.ts';
+import { newPassword, readHeadConfig } from '../../head/head-config.ts';
+import { createAccountRoles, parseRoles, type Role } from '../../server/account-roles.ts';
 import { createAccountStore } from '../../server/account-store.ts';
 import { openServerDatabase } from '../../server/database.ts';
 import type { Parsed } from '../args.ts';
@@ -7,51 +9,100 @@ import { CliError, EXIT } from '../errors.ts';
 import { headDir } from './head.ts';
 
 /**
- * `kestrel user add|remove|list|passwd`: the head node's accounts, in its data directory. Works
- * whether or not the head node is running (SQLite in WAL mode lets both use the database).
+ * `kestrel user add|remove|list|passwd|role`: the head node's accounts and their roles, in its
+ * data directory. Works whether or not the head node is running (SQLite in WAL mode lets both
+ * use the database; a running head sees role changes within seconds). A new account submits
+ * jobs unless `--role` says otherwise; workers normally join by `kestrel invite`.
  */
 
-const ACTIONS = ['add', 'remove', 'list', 'passwd'] as const;
+const ACTIONS = ['add', 'remove', 'list', 'passwd', 'role'] as const;
+
+/** Roles from the command line, or a usage error that lists the roles there are. */
+export function rolesArgument(text: string): Role[] {
+  try {
+    return parseRoles(text);
+  } catch (error) {
+    throw new CliError((error as Error).message, EXIT.usage);
+  }
+}
 
 export async function runUser(args: Parsed): Promise<number> {
-  const [action, name] = args.positionals;
+  const [action, name, rolesText] = args.positionals;
   if (!ACTIONS.includes(action as (typeof ACTIONS)[number])) {
     throw new CliError(
-      `usage: kestrel user add|remove|list|passwd [NAME] (got '${action ?? ''}')`,
+      `usage: kestrel user add|remove|list|passwd|role [NAME] (got '${action ?? ''}')`,
       EXIT.usage,
     );
   }
   if (action !== 'list' && name === undefined)
     throw new CliError(`kestrel user ${action} needs a NAME`, EXIT.usage);
-  const db = openServerDatabase(join(headDir(args), 'server'));
+  if ((action === 'role') !== (rolesText !== undefined))
+    throw new CliError(
+      action === 'role'
+        ? 'usage: kestrel user role NAME submitter,worker,admin'
+        : `kestrel user ${action} takes one NAME`,
+      EXIT.usage,
+    );
+  const dir = headDir(args);
+  const head = readHeadConfig(dir);
+  if (name !== undefined && head !== undefined && localOf(head.manager.jid) === name) {
+    throw new CliError(
+      `${name} is the head node's own manager account: only the head node logs in with it`,
+      EXIT.usage,
+    );
+  }
+  const db = openServerDatabase(join(dir, 'server'));
   try {
     const accounts = createAccountStore(db);
+    const roles = createAccountRoles(db);
     const print = (value: unknown, human: string) =>
       process.stdout.write(`${args.json ? JSON.stringify(value) : human}\n`);
     const given = typeof args.values.password === 'string' ? args.values.password : undefined;
+    const asked = (text: unknown): Role[] | undefined =>
+      typeof text === 'string' ? rolesArgument(text) : undefined;
     switch (action) {
       case 'list': {
-        const names = accounts.list();
-        print(names, names.join('\n'));
+        const all = roles.all();
+        const rows = accounts.list().map((user) => ({ user, roles: all.get(user) ?? [] }));
+        print(rows, rows.map((r) => `${r.user.padEnd(24)} ${r.roles.join(',') || '-'}`).join('\n'));
         return EXIT.ok;
       }
       case 'add':
       case 'passwd': {
         const username = name ?? '';
         const password = given ?? newPassword();
+        let granted: Role[] = [];
         if (action === 'add') {
+          granted = asked(args.values.role) ?? ['submitter'];
           if (accounts.exists(username))
             throw new CliError(`user ${username} exists already`, EXIT.failed);
           await accounts.add(username, password);
+          roles.set(username, granted);
         } else {
           if (!accounts.exists(username)) throw new CliError(`no user ${username}`, EXIT.failed);
           await accounts.setPassword(username, password);
         }
         const shown = given === undefined ? `  password ${password}` : '';
+        const what =
+          action === 'add'
+            ? `added ${username} (${granted.join(', ')})`
+            : `changed the password of ${username}`;
         print(
-          { user: username, ...(given === undefined ? { password } : {}) },
-          `${action === 'add' ? 'added' : 'changed the password of'} ${username}${shown}`,
+          {
+            user: username,
+            ...(action === 'add' ? { roles: granted } : {}),
+            ...(given === undefined ? { password } : {}),
+          },
+          `${what}${shown}`,
         );
+        return EXIT.ok;
+      }
+      case 'role': {
+        const username = name ?? '';
+        if (!accounts.exists(username)) throw new CliError(`no user ${username}`, EXIT.failed);
+        const granted = rolesArgument(rolesText ?? '');
+        roles.set(username, granted);
+        print({ user: username, roles: granted }, `${username} may now: ${granted.join(', ')}`);
         return EXIT.ok;
       }
       case 'remove': {

@@ -10,6 +10,7 @@ import { createConnection } from '../../xmpp/connection.ts';
 import type { Parsed } from '../args.ts';
 import { loadConfig, requireKeys, serviceUrl } from '../config.ts';
 import { CliError, EXIT } from '../errors.ts';
+import { loginFailure } from '../login-failure.ts';
 import { untilSignal } from '../signals.ts';
 import { joinPool } from './join.ts';
 
@@ -62,6 +63,7 @@ export async function runWorker(args: Parsed): Promise<number> {
       password: config.password,
       resource: name,
       pin: config.pin,
+      allowPlaintext: config.allowPlaintext,
       acceptSubscription: (jid) => bareJid(jid) === bareJid(config.manager),
     });
     connection.on('error', (error) => log.warn('xmpp', { error: String(error) }));
@@ -73,7 +75,11 @@ export async function runWorker(args: Parsed): Promise<number> {
       profile,
       log,
     });
-    await service.start();
+    try {
+      await service.start();
+    } catch (error) {
+      throw loginFailure(error, config);
+    }
     log.info('profile', { ...profile });
     const signal = await untilSignal();
     log.info(`${signal}: stopping (killing ${service.running()} running tasks)`);

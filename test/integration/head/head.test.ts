@@ -45,25 +45,36 @@ afterAll(async () => {
 });
 
 describe('kestrel head', () => {
-  it('prints the accounts it created on first start', async () => {
-    await processes[0]!.waitForOutput('Add workers and users');
+  it('prints the accounts it created and its certificate fingerprint on first start', async () => {
+    await processes[0]!.waitForOutput('invite a volunteer');
     const out = processes[0]!.output();
     expect(out).toMatch(
       /XMPP server for pool\.test on 127\.0\.0\.1:\d+, manager manager@pool\.test/,
     );
-    expect(out).toMatch(/manager {2}manager@pool\.test {2}password \S{20,}/);
+    expect(out).toMatch(/admin {4}admin@pool\.test {2}password \S{20,}/);
+    const cert = join(headDir, 'head', 'server', 'tls', 'pool.test.crt');
+    const fingerprint = new X509Certificate(readFileSync(cert)).fingerprint256;
+    expect(out).toContain(`certificate fingerprint: SHA256:${fingerprint}`);
     const stored = JSON.parse(readFileSync(join(headDir, 'head', 'head.json'), 'utf8')) as {
       domain: string;
+      manager: Record<string, unknown>;
     };
     expect(stored.domain).toBe('pool.test');
+    // Only the head's own process logs in as the manager: its password is kept nowhere.
+    expect(stored.manager).toEqual({ jid: 'manager@pool.test' });
   });
 
   it('runs a job from a user added with `kestrel user add` on a volunteer that joined by invite', async () => {
     expect(
       await kestrel(['user', 'add', 'alice', '--password', 'alice-pw', '--data-dir', headDir]),
     ).toMatchObject({ code: 0 });
-    expect((await kestrel(['user', 'list', '--data-dir', headDir])).stdout.split('\n')).toEqual(
-      expect.arrayContaining(['admin', 'alice', 'manager']),
+    const listed = await kestrel(['user', 'list', '--json', '--data-dir', headDir]);
+    expect(JSON.parse(listed.stdout)).toEqual(
+      expect.arrayContaining([
+        { user: 'admin', roles: ['admin'] },
+        { user: 'alice', roles: ['submitter'] },
+        { user: 'manager', roles: [] },
+      ]),
     );
 
     const invite = await kestrel([

@@ -3,7 +3,8 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, type Pool } from '../../harness/pool.ts';
+import { createConnection } from '../../../src-main/xmpp/connection.ts';
+import { createPool, POOL_PASSWORD, type Pool } from '../../harness/pool.ts';
 import { linesOf, outputDir, RECORD, runningPids, until } from '../../harness/task-output.ts';
 import { startTestServer, type TestXmppServer } from '../../harness/xmpp-server.ts';
 
@@ -128,6 +129,46 @@ describe(`failover (${process.env.KESTREL_TEST_SERVER ?? 'prosody'})`, () => {
       job_id: job.job_id,
       done: 1,
     });
+  });
+
+  it('refuses tasks from another login to its manager’s own account', async () => {
+    pool = await createPool(server);
+    const out = dir();
+    const worker = await pool.startWorker('a', { slots: 1 });
+    // Whoever else holds the manager's password (a second copy, a thief) logs in beside it.
+    const evil = createConnection({
+      service: server.service,
+      domain: server.domain,
+      username: pool.managerJid.split('@')[0] ?? '',
+      password: POOL_PASSWORD,
+      resource: 'evil',
+    });
+    const answers: string[] = [];
+    evil.on('message', ({ from, body }) => {
+      if (from === pool?.workerJids.get('a')) answers.push(body);
+    });
+    try {
+      await evil.start();
+      await worker.waitForOutput('another resource of the manager account is online');
+      const task = {
+        job_id: 1,
+        index: 0,
+        attempt: 1,
+        command: `sh ${RECORD} ${out} 0`,
+        cores: 1,
+        ram: 0,
+      };
+      await evil.sendJson(pool.workerJids.get('a')!, { type: 'tasks', v: 1, tasks: [task] });
+      await until(() => answers.length > 0, 'the worker to answer');
+      expect(JSON.parse(answers[0]!)).toMatchObject({ type: 'error', code: 'forbidden' });
+      expect(existsSync(join(out, '0'))).toBe(false);
+      // The real manager still has it: a job runs.
+      const alice = await pool.user();
+      const job = await alice.ask({ type: 'job', command: 'true', queue: 1 });
+      await alice.waitFor((r) => r.type === 'job_finished' && r.job_id === job.job_id);
+    } finally {
+      await evil.stop();
+    }
   });
 
   it('refuses tasks sent to a worker by anyone but its manager', async () => {

@@ -26,8 +26,8 @@ beforeAll(async () => {
     host: '127.0.0.1',
     log: silentLogger,
   });
-  await head.server.accounts.add('w1', 'w1-password');
-  await head.server.accounts.add('alice', 'alice-password');
+  await head.server.accounts.add('w1', 'w1-password', ['worker']);
+  await head.server.accounts.add('alice', 'alice-password', ['submitter']);
   worker = createWorkerService({
     connection: createConnection({
       service: head.service,

@@ -75,17 +75,21 @@ export function createFinishNotices(options: FinishNoticesOptions): FinishNotice
 
   function deliver(jobId: number, to: string, message: Record<string, unknown>): void {
     waiting.get(bareJid(to))?.delete(jobId);
+    // Recorded before the send, which hands the stanza to the socket in this same call: once the
+    // submitter can have it, the store says so (a reader never sees it delivered yet unrecorded).
+    store.markNotified(jobId);
     send(to, message).then(
       (id) => {
         const at = now();
         forget(at);
         sent.set(id, { jobId, message, at });
         latest.set(jobId, id);
-        store.markNotified(jobId);
       },
-      (error: unknown) =>
-        // Still recorded as undelivered: the next (re)connect sends it again.
-        log.warn('could not send job_finished', { to, job_id: jobId, error: String(error) }),
+      (error: unknown) => {
+        // Not online: recorded as undelivered again, so the next (re)connect sends it.
+        store.markNotified(jobId, false);
+        log.warn('could not send job_finished', { to, job_id: jobId, error: String(error) });
+      },
     );
   }
 

@@ -7,7 +7,6 @@ import {
   createCgroupTree,
   createGroupTree,
   createProcWalkTree,
-  findCgroupBase,
   makeTaskCgroup,
 } from './host-tree.ts';
 import { INFO_FD, parseStatus, STATUS_FD, type Exposure, type Sandbox } from './sandbox.ts';
@@ -153,10 +152,8 @@ function shellInvocation(commandLine: string): { file: string; args: string[] } 
   return { file: '/bin/sh', args: ['-c', commandLine] };
 }
 
-/** Without a sandbox: the best way this host offers to find every process of a task. */
-export function createHostConfinement(
-  cgroupBase: string | undefined = findCgroupBase(),
-): Confinement {
+/** Without a sandbox: a cgroup under `cgroupBase` per command line, else a /proc walk. */
+export function createHostConfinement(cgroupBase: string | undefined): Confinement {
   const direct = (tree: TaskTree): Launched => ({
     tree,
     exit: async (exitCode, signal) => ({ exitCode, signal }),

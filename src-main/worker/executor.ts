@@ -9,6 +9,7 @@ import {
   createSandboxConfinement,
   type Confinement,
 } from './confinement.ts';
+import { findCgroupBase } from './host-tree.ts';
 import { probeSandbox, type Exposure, type Isolation } from './sandbox.ts';
 import { passEnvProblem, taskEnvironment } from './task-env.ts';
 import {
@@ -161,7 +162,7 @@ function chooseConfinement(options: ExecutorOptions): {
       `a sandbox is required but ${probed.isolation.reason}`,
       'executor-no-sandbox',
     );
-  return { confinement: createHostConfinement(), isolation: probed.isolation };
+  return { confinement: createHostConfinement(findCgroupBase()), isolation: probed.isolation };
 }
 
 export function createExecutor(options: ExecutorOptions): Executor {

@@ -94,12 +94,14 @@ function cgroupPids(dir: string): number[] {
 
 export function createCgroupTree(dir: string, pid: number | undefined): TaskTree {
   return {
-    alive: () => cgroupPids(dir).length > 0,
+    // The group too: until the shell has moved itself in, the cgroup is empty.
+    alive: () => cgroupPids(dir).length > 0 || (pid !== undefined && groupAlive(pid)),
     terminate() {
       if (pid !== undefined) send(-pid, 'SIGTERM');
       for (const member of cgroupPids(dir)) send(member, 'SIGTERM');
     },
     kill() {
+      if (pid !== undefined) send(-pid, 'SIGKILL');
       try {
         writeFileSync(join(dir, 'cgroup.kill'), '1');
       } catch {
@@ -192,8 +194,10 @@ export function createProcWalkTree(pid: number | undefined): TaskTree {
     return procs.filter((p) => known.has(`${p.pid}:${p.start}`)).map((p) => p.pid);
   };
   const signalAll = (signal: NodeJS.Signals) => {
+    // Walk first: once the shell is dead, its children belong to init and the walk misses them.
+    const found = members();
     if (pid !== undefined) send(-pid, signal);
-    for (const member of members()) send(member, signal);
+    for (const member of found) send(member, signal);
   };
   return {
     alive: () => pid !== undefined && (groupAlive(pid) || members().length > 0),

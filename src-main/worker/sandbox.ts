@@ -158,18 +158,20 @@ function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
   return undefined;
 }
 
-let probed: { sandbox?: Sandbox; isolation: Isolation } | undefined;
+const probed = new Map<string, { sandbox?: Sandbox; isolation: Isolation }>();
 
 /**
  * Whether tasks can be sandboxed here: bwrap is installed and a trivial sandboxed command runs
- * (user namespaces may be disabled, or a container may forbid them). Checked once per process.
+ * (user namespaces may be disabled, or a container may forbid them). Checked once per PATH.
  */
 export function probeSandbox(env: NodeJS.ProcessEnv = process.env): {
   sandbox?: Sandbox;
   isolation: Isolation;
 } {
-  probed ??= probe(env);
-  return probed;
+  const key = env.PATH ?? '';
+  const known = probed.get(key) ?? probe(env);
+  probed.set(key, known);
+  return known;
 }
 
 function probe(env: NodeJS.ProcessEnv): { sandbox?: Sandbox; isolation: Isolation } {

@@ -1,5 +1,5 @@
 // Reading what the record.sh fixture leaves behind, and waiting on processes, in pool tests.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -8,11 +8,12 @@ export const FIXTURES = resolve(import.meta.dirname, '../fixtures/tasks');
 export const RECORD = join(FIXTURES, 'record.sh');
 
 /**
- * Every output directory of this test process lies in one root, which test workers expose to
- * their sandboxed tasks (with FIXTURES): `--expose` in pool.ts.
+ * Every output directory of the tests lies in one root, which test workers expose to their
+ * sandboxed tasks (with FIXTURES): `--expose` in pool.ts. It stays, as a cache would; what is
+ * in it is each test's own (mkdtemp) and removed by that test.
  */
-export const OUTPUT_ROOT = mkdtempSync(join(tmpdir(), 'kestrel-out-'));
-process.on('exit', () => rmSync(OUTPUT_ROOT, { recursive: true, force: true }));
+export const OUTPUT_ROOT = join(tmpdir(), 'kestrel-test-out');
+mkdirSync(OUTPUT_ROOT, { recursive: true, mode: 0o700 });
 
 export function outputDir(): string {
   return mkdtempSync(join(OUTPUT_ROOT, 'o-'));

@@ -24,8 +24,11 @@ const DONE: TaskOutcome = {
 };
 
 /** Completes every task at once with exit code 0: a no-op task. */
+const SIMULATED = { kind: 'none', reason: 'simulated tasks run no process' } as const;
+
 export function createInstantExecutor(onDone?: TaskListener): Executor {
   return {
+    isolation: SIMULATED,
     run(task) {
       onDone?.(task, wallClock());
       return { pid: undefined, result: Promise.resolve(DONE), cancel() {} };
@@ -39,6 +42,7 @@ export function createInstantExecutor(onDone?: TaskListener): Executor {
 export function createHoldExecutor(onStart?: TaskListener): Executor {
   const running = new Set<() => void>();
   return {
+    isolation: SIMULATED,
     run(task) {
       onStart?.(task, wallClock());
       let cancel = () => {};

@@ -92,7 +92,8 @@ export const COMMANDS = {
   },
   worker: {
     summary: 'run a worker that takes tasks from --manager',
-    usage: 'kestrel worker [--join LINK] [--provides A,B] [--slots N] [--name NAME]',
+    usage:
+      'kestrel worker [--join LINK] [--provides A,B] [--slots N] [--name NAME] [--pass-env A,B] [--expose DIR[:rw],…] [--require-sandbox]',
     args: [0, 0],
     options: {
       ...CONNECTION,
@@ -100,6 +101,9 @@ export const COMMANDS = {
       provides: { type: 'string' },
       slots: { type: 'string' },
       name: { type: 'string' },
+      'pass-env': { type: 'string' },
+      expose: { type: 'string' },
+      'require-sandbox': { type: 'boolean' },
     },
   },
   submit: {
@@ -221,6 +225,9 @@ export function parse(argv: string[]): Parsed {
   set('submitters', splitList(str('submitters')));
   set('workers', splitList(str('workers')));
   set('admins', splitList(str('admins')));
+  set('passEnv', splitList(str('pass-env')));
+  set('expose', splitList(str('expose')));
+  set('requireSandbox', values['require-sandbox'] === true ? true : undefined);
   return {
     command,
     positionals: parsed.positionals,

@@ -29,6 +29,15 @@ export const configSchema = z
     submitters: list.describe('JIDs or @domains allowed to submit (default: the manager’s domain)'),
     workers: list.describe('JIDs or @domains allowed to work (default: the manager’s domain)'),
     admins: list.describe('JIDs that may see and cancel every job'),
+    passEnv: z
+      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/))
+      .describe('names of the worker’s environment variables that tasks see (never KESTREL_*)'),
+    requireSandbox: z
+      .boolean()
+      .describe('refuse to start a worker whose tasks cannot run in a sandbox (default false)'),
+    expose: list.describe(
+      'absolute paths tasks see inside the sandbox, read-only; PATH:rw for writable ones',
+    ),
     pin: z
       .string()
       .refine(isPin, 'a SHA-256 fingerprint: 64 hex digits, with or without colons')

@@ -1,5 +1,5 @@
 import { appendFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createLogger } from '../common/log.ts';
 import type { Role } from '../server/account-roles.ts';
 import { createExecutor } from '../worker/executor.ts';
@@ -72,12 +72,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       return connection;
     };
     const profile = await readProfile({ slots: 1 });
+    const out = join(dataDir, 'primes');
+    mkdirSync(out, { recursive: true });
+    // The sandbox shows the demo's script and where its tasks write, and nothing else of ours.
+    const expose = [
+      { path: dirname(TASK_SCRIPT), writable: false },
+      { path: out, writable: true },
+    ];
     for (let i = 1; i <= options.workers; i += 1) {
       const name = `worker-${i}`;
       const service = createWorkerService({
         connection: await connect(name, name, 'worker'),
         manager: head.config.manager.jid,
-        executor: createExecutor({ workRoot: join(dataDir, 'work', name) }),
+        executor: createExecutor({ workRoot: join(dataDir, 'work', name), expose }),
         profile,
         log,
       });
@@ -89,8 +96,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     user = await connect('demo', 'demo', 'submitter');
     const replies = inbox(user, head.config.manager.jid);
     await user.start();
-    const out = join(dataDir, 'primes');
-    mkdirSync(out, { recursive: true });
     const started = performance.now();
     const command = `sh ${TASK_SCRIPT} ${out} ${step}`;
     print(`submitting {'type':'job', 'command':"${command}", 'queue':${options.tasks}}`);

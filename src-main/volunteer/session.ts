@@ -6,6 +6,7 @@ import { bareJid, domainOf, localOf } from '../common/jid.ts';
 import type { Logger } from '../common/log.ts';
 import { createExecutor } from '../worker/executor.ts';
 import type { Profile } from '../worker/profile.ts';
+import type { Isolation } from '../worker/sandbox.ts';
 import { createWorkerService, type WorkerService } from '../worker/service.ts';
 import { createConnection } from '../xmpp/connection.ts';
 import type { XmppError } from '../xmpp/errors.ts';
@@ -37,6 +38,8 @@ export interface WorkerSession {
   /** The bound full JID, once online. */
   readonly jid: string | undefined;
   readonly worker: WorkerService;
+  /** Whether the tasks of strangers run in a sandbox here, and if not, why (for the view). */
+  readonly isolation: Isolation;
   start(): Promise<void>;
   /** Stops running tasks and logs out; the manager then requeues them. */
   stop(): Promise<void>;
@@ -56,7 +59,14 @@ export async function openSession(options: SessionOptions): Promise<WorkerSessio
     // Mutual subscription with our manager only (docs/PROTOCOL.md): nobody else sees us.
     acceptSubscription: (jid) => bareJid(jid) === manager,
   });
-  const executor = createExecutor({ workRoot: join(options.dataDir, 'work', options.name) });
+  // A stranger's task on a volunteer's desktop: in the sandbox wherever it works; where it does
+  // not (macOS, Windows, no bwrap) the volunteer is told, and still may lend the machine.
+  const executor = createExecutor({
+    workRoot: join(options.dataDir, 'work', options.name),
+    sandbox: 'auto',
+  });
+  if (executor.isolation.kind === 'none')
+    log.warn(`tasks run unsandboxed: ${executor.isolation.reason}`);
   const worker = createWorkerService({ connection, manager, executor, profile, log });
   let online = false;
   connection.on('online', () => {
@@ -82,6 +92,7 @@ export async function openSession(options: SessionOptions): Promise<WorkerSessio
       return connection.jid;
     },
     worker,
+    isolation: executor.isolation,
     start: () => worker.start(),
     stop: () => worker.stop(),
   };

@@ -1,8 +1,17 @@
 // Runs the tasks of Kestrel jobs on this worker: `COMMAND INDEX` through the platform shell, in
-// its own process group and working directory, keeping only the tail of its output.
+// its own process group and working directory (in a sandbox where there is one), with an
+// environment of its own, keeping only the tail of its output.
 import { mkdirSync } from 'node:fs';
 import { rm, rmdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
+import {
+  createHostConfinement,
+  createSandboxConfinement,
+  type Confinement,
+} from './confinement.ts';
+import { findCgroupBase } from './host-tree.ts';
+import { probeSandbox, type Exposure, type Isolation } from './sandbox.ts';
+import { passEnvProblem, taskEnvironment } from './task-env.ts';
 import {
   createTail,
   message,
@@ -19,6 +28,18 @@ export interface ExecutorOptions {
   tailChars?: number;
   /** Time from SIGTERM to SIGKILL when a task's process group is stopped. Default 2000 ms. */
   killGraceMs?: number;
+  /**
+   * 'auto' (default): the bubblewrap sandbox where it works here, else none (say so: see
+   * `isolation`). 'require': throw an ExecutorOptionsError (code executor-no-sandbox) without
+   * one. 'none': never (tasks see what the worker's user sees).
+   */
+  sandbox?: 'auto' | 'require' | 'none';
+  /** Host paths tasks see inside the sandbox, at the same place (read-only unless writable). */
+  expose?: readonly Exposure[];
+  /** Names of the worker's environment variables passed to tasks (never KESTREL_*). */
+  passEnv?: readonly string[];
+  /** Where PATH, LANG, LC_*, TZ and the passEnv names are read. Default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface TaskSpec {
@@ -55,6 +76,8 @@ export interface RunningTask {
 }
 
 export interface Executor {
+  /** Whether tasks run in a sandbox, and if not, why. */
+  readonly isolation: Isolation;
   run(task: TaskSpec): RunningTask;
   runningCount(): number;
   /** Stops every running task (command or cleanup) and waits until each has settled. */
@@ -62,8 +85,12 @@ export interface Executor {
 }
 
 export class ExecutorOptionsError extends Error {
-  readonly code = 'executor-invalid-options';
   override readonly name = 'ExecutorOptionsError';
+  readonly code: 'executor-invalid-options' | 'executor-no-sandbox';
+  constructor(message: string, code: ExecutorOptionsError['code'] = 'executor-invalid-options') {
+    super(message);
+    this.code = code;
+  }
 }
 
 function validateTask(task: TaskSpec): string | undefined {
@@ -89,9 +116,9 @@ function makeWorkDir(dir: string): string | undefined {
   }
 }
 
-async function removeWorkDir(dir: string, jobDir: string, stderr: Tail): Promise<void> {
+async function removeWorkDir(dirs: string[], jobDir: string, stderr: Tail): Promise<void> {
   try {
-    await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
     // Other tasks of the job may still use the job directory: it goes only once empty.
     await rmdir(jobDir);
   } catch (err) {
@@ -99,6 +126,43 @@ async function removeWorkDir(dir: string, jobDir: string, stderr: Tail): Promise
     if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT') return;
     stderr.note(`[kestrel] could not remove working directory: ${message(err)}`);
   }
+}
+
+function checkOptions(options: ExecutorOptions): void {
+  for (const name of options.passEnv ?? []) {
+    const problem = passEnvProblem(name);
+    if (problem !== undefined) throw new ExecutorOptionsError(`passEnv: ${problem}`);
+  }
+  for (const { path } of options.expose ?? []) {
+    if (typeof path !== 'string' || !isAbsolute(path) || resolve(path) === '/')
+      throw new ExecutorOptionsError(`expose: '${String(path)}' must be an absolute path below /`);
+  }
+  if (!['auto', 'require', 'none', undefined].includes(options.sandbox))
+    throw new ExecutorOptionsError(`sandbox must be 'auto', 'require' or 'none'`);
+}
+
+function chooseConfinement(options: ExecutorOptions): {
+  confinement: Confinement;
+  isolation: Isolation;
+} {
+  const mode = options.sandbox ?? 'auto';
+  const probed =
+    mode === 'none'
+      ? { isolation: { kind: 'none' as const, reason: 'the sandbox is turned off' } }
+      : probeSandbox(options.env);
+  if (probed.sandbox !== undefined) {
+    const exposures = (options.expose ?? []).map((e) => ({ ...e, path: resolve(e.path) }));
+    return {
+      confinement: createSandboxConfinement(probed.sandbox, exposures),
+      isolation: probed.isolation,
+    };
+  }
+  if (mode === 'require')
+    throw new ExecutorOptionsError(
+      `a sandbox is required but ${probed.isolation.reason}`,
+      'executor-no-sandbox',
+    );
+  return { confinement: createHostConfinement(findCgroupBase()), isolation: probed.isolation };
 }
 
 export function createExecutor(options: ExecutorOptions): Executor {
@@ -112,6 +176,10 @@ export function createExecutor(options: ExecutorOptions): Executor {
   if (!(killGraceMs >= 0 && killGraceMs <= 2 ** 31 - 1)) {
     throw new ExecutorOptionsError('killGraceMs must be a number of milliseconds ≥ 0');
   }
+  checkOptions(options);
+  const { confinement, isolation } = chooseConfinement(options);
+  const source = options.env ?? process.env;
+  const passEnv = options.passEnv ?? [];
   const running = new Set<RunningTask>();
 
   function run(task: TaskSpec): RunningTask {
@@ -119,16 +187,16 @@ export function createExecutor(options: ExecutorOptions): Executor {
     const stderr = createTail(tailChars);
     const jobDir = join(workRoot, `job-${task.jobId}`);
     const cwd = join(jobDir, `task-${task.index}-${task.attempt}`);
-    const env = {
-      ...process.env,
-      KESTREL_JOB_ID: String(task.jobId),
-      KESTREL_TASK_INDEX: String(task.index),
-      KESTREL_ATTEMPT: String(task.attempt),
-    };
+    // The task's own HOME and TMPDIR, beside its working directory so that its `ls` is as before.
+    const own = join(jobDir, `.task-${task.index}-${task.attempt}`);
+    const home = join(own, 'home');
+    const tmp = join(own, 'tmp');
+    const env = taskEnvironment({ source, passEnv, task, home, tmp });
     let cancelled = false;
     let current: ProcessRun | undefined;
     const start = (command: string): ProcessRun => {
-      const io = { cwd, env, timeoutMs: task.timeoutMs, killGraceMs, stdout, stderr };
+      const { timeoutMs } = task;
+      const io = { cwd, env, timeoutMs, killGraceMs, stdout, stderr, confinement, own: [own] };
       current = startProcess(`${command} ${task.index}`, io);
       return current;
     };
@@ -157,7 +225,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
           stderr.note(`[kestrel] cleanup exited with ${after.exitCode}`);
       }
       current = undefined;
-      await removeWorkDir(cwd, jobDir, stderr);
+      await removeWorkDir([cwd, own], jobDir, stderr);
       return settle(end);
     }
 
@@ -167,7 +235,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     if (problem !== undefined) {
       result = Promise.resolve(failed(`invalid task: ${problem}`));
     } else {
-      const dirError = makeWorkDir(cwd);
+      const dirError = makeWorkDir(cwd) ?? makeWorkDir(home) ?? makeWorkDir(tmp);
       if (dirError !== undefined) {
         result = Promise.resolve(failed(`cannot create working directory: ${dirError}`));
       } else {
@@ -192,6 +260,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
   }
 
   return {
+    isolation,
     run,
     runningCount: () => running.size,
     async cancelAll() {

@@ -1,6 +1,8 @@
-// Runs one shell command line for a task: through the platform shell, in its own process group,
-// with a bounded tail of its output and the kill rules of the worker (SIGTERM, then SIGKILL).
+// Runs one shell command line for a task: through the platform shell, in its own process group
+// (and sandbox, see confinement.ts), with a bounded tail of its output and the kill rules of the
+// worker (SIGTERM, then SIGKILL to everything the command started).
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Confinement, Prepared, TaskTree } from './confinement.ts';
 
 const isWindows = process.platform === 'win32';
 /** How long stdout/stderr may stay open after the command exits, beyond the kill grace. */
@@ -44,7 +46,7 @@ export interface ProcessEnd {
 export interface ProcessRun {
   pid: number | undefined;
   end: Promise<ProcessEnd>;
-  /** SIGTERM to the group now, SIGKILL after the grace if any member is left. Idempotent. */
+  /** SIGTERM to the group now, SIGKILL after the grace if any process is left. Idempotent. */
   terminate(): void;
 }
 
@@ -55,65 +57,32 @@ export interface ProcessIo {
   killGraceMs: number;
   stdout: Tail;
   stderr: Tail;
+  confinement: Confinement;
+  /** The task's private directories that the sandbox shows besides cwd. */
+  own: readonly string[];
 }
 
 export const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-function shellInvocation(commandLine: string): { file: string; args: string[] } {
-  // The same quoting Node uses for `shell: true`: /s strips the outer quotes, /d skips AutoRun.
-  if (isWindows) {
-    return { file: process.env.ComSpec ?? 'cmd.exe', args: ['/d', '/s', '/c', `"${commandLine}"`] };
-  }
-  return { file: '/bin/sh', args: ['-c', commandLine] };
-}
-
-// Signals the whole group (pgid = pid, as the leader was spawned detached with setsid) so that
-// grandchildren die too. Windows has no groups or SIGTERM for console programs: taskkill /T /F
-// ends the tree at once.
-function createGroup(child: ChildProcess, graceMs: number) {
-  const pid = child.pid;
-  const alive = (): boolean => {
-    if (pid === undefined) return false;
-    if (isWindows) return child.exitCode === null && child.signalCode === null;
-    try {
-      process.kill(-pid, 0);
-      return true;
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'EPERM';
-    }
-  };
-  const signal = (name: NodeJS.Signals): void => {
-    if (pid === undefined) return;
-    if (isWindows) {
-      const killer = spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore' });
-      killer.on('error', () => undefined); // the tree may already be gone
-      return;
-    }
-    try {
-      process.kill(-pid, name);
-    } catch {
-      // ESRCH: the group ended between the check and the signal.
-      return;
-    }
-  };
+// SIGTERM now, SIGKILL after the grace if any process of the task is left; `settle` waits for
+// that second stage only when something survived the first.
+function createStopper(tree: TaskTree, graceMs: number) {
   let killed: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   return {
-    alive,
     terminate(): void {
-      if (killed !== undefined || !alive()) return;
-      signal('SIGTERM');
+      if (killed !== undefined || !tree.alive()) return;
+      tree.terminate();
       killed = new Promise((resolve) => {
         timer = setTimeout(() => {
-          if (alive()) signal('SIGKILL');
+          if (tree.alive()) tree.kill();
           resolve();
         }, graceMs);
       });
     },
-    /** Waits for the SIGKILL stage when members survived SIGTERM; otherwise drops it. */
     async settle(): Promise<void> {
       if (killed === undefined) return;
-      if (alive()) await killed;
+      if (tree.alive()) await killed;
       else clearTimeout(timer);
     },
   };
@@ -121,22 +90,25 @@ function createGroup(child: ChildProcess, graceMs: number) {
 
 export function startProcess(commandLine: string, io: ProcessIo): ProcessRun {
   const started = performance.now();
-  const { file, args } = shellInvocation(commandLine);
+  let prepared: Prepared | undefined;
   let child: ChildProcess;
   try {
-    child = spawn(file, args, {
+    prepared = io.confinement.prepare(commandLine, io.cwd, io.own);
+    child = spawn(prepared.file, prepared.args, {
       cwd: io.cwd,
       env: io.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', ...new Array<'pipe'>(prepared.extraPipes).fill('pipe')],
       detached: !isWindows,
       windowsHide: true,
       windowsVerbatimArguments: isWindows,
     });
   } catch (err) {
-    const error = `could not start ${file}: ${message(err)}`;
+    prepared?.discard();
+    const error = `could not start ${prepared?.file ?? 'the task'}: ${message(err)}`;
     const end = { exitCode: null, signal: null, timedOut: false, durationMs: 0, error };
     return { pid: undefined, end: Promise.resolve(end), terminate: () => undefined };
   }
+  const file = prepared.file;
   for (const [stream, tail] of [
     [child.stdout, io.stdout],
     [child.stderr, io.stderr],
@@ -145,7 +117,8 @@ export function startProcess(commandLine: string, io: ProcessIo): ProcessRun {
     stream?.on('data', (chunk: string) => tail.push(chunk));
     stream?.on('error', (err) => tail.note(`[kestrel] output lost: ${err.message}`));
   }
-  const group = createGroup(child, io.killGraceMs);
+  const launched = prepared.attach(child);
+  const group = createStopper(launched.tree, io.killGraceMs);
   let timedOut = false;
   const timer =
     io.timeoutMs === undefined
@@ -167,8 +140,8 @@ export function startProcess(commandLine: string, io: ProcessIo): ProcessRun {
     const durationMs = Math.round(performance.now() - started);
     clearTimeout(timer);
     if ('error' in first) {
-      child.stdout?.destroy();
-      child.stderr?.destroy();
+      for (const stream of child.stdio) stream?.destroy();
+      await launched.tree.release().catch(() => undefined);
       const error = `could not start ${file}: ${first.error.message}`;
       return { exitCode: null, signal: null, timedOut, durationMs, error };
     }
@@ -181,10 +154,13 @@ export function startProcess(commandLine: string, io: ProcessIo): ProcessRun {
       new Promise((resolve) => (capTimer = setTimeout(resolve, io.killGraceMs + CLOSE_SLACK_MS))),
     ]);
     clearTimeout(capTimer);
-    child.stdout?.destroy();
-    child.stderr?.destroy();
     await group.settle();
-    return { exitCode: first.code, signal: first.signal, timedOut, durationMs };
+    const shell = await launched.exit(first.code, first.signal);
+    for (const stream of child.stdio) stream?.destroy();
+    await launched.tree.release().catch((err: unknown) => {
+      io.stderr.note(`[kestrel] ${message(err)}`);
+    });
+    return { ...shell, timedOut, durationMs };
   })();
   return { pid: child.pid, end, terminate: () => group.terminate() };
 }

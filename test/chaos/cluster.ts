@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 
 import { createPool, type Pool } from '../harness/pool.ts';
 import { kestrelEnv, startKestrel, type KestrelProcess } from '../harness/processes.ts';
+import { TEST_EXPOSE } from '../harness/task-output.ts';
 import { uniqueUser } from '../harness/xmpp-server.ts';
 import type { ChaosServer } from './servers.ts';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
@@ -108,6 +109,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         KESTREL_DATA_DIR: pool.dataDir,
       });
       const args = ['worker', '--name', name, '--slots', String(slotsPerWorker)];
+      args.push('--expose', TEST_EXPOSE);
       const child = startKestrel(`worker ${name}`, args, env);
       allWorkers.push(child);
       const worker = { slot, name, user, process: child };

@@ -1,11 +1,10 @@
 // One chaos run: a pool on a real XMPP server, one big job, the seeded fault schedule played
 // against it while the job runs, then the invariants of docs/PROTOCOL.md ("Delivery and
 // reconciliation") checked from the outside. Used by `npm run chaos` and the short vitest run.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { FIXTURES } from '../harness/task-output.ts';
+import { FIXTURES, outputDir } from '../harness/task-output.ts';
 import { childrenOf, startCluster, type Cluster } from './cluster.ts';
 import { createFaultInjector } from './faults.ts';
 import { judge, type Figures } from './invariants.ts';
@@ -57,7 +56,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => undefined);
   const started = Date.now();
-  const out = mkdtempSync(join(tmpdir(), 'kestrel-chaos-'));
+  // Under the output root that sandboxed test workers expose (task-output.ts).
+  const out = outputDir();
   const server = await startChaosServer(options.server);
   let cluster: Cluster | undefined;
   try {

@@ -7,6 +7,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { createConnection, type XmppConnection } from '../../src-main/xmpp/connection.ts';
 import { nextEvent } from './connection-events.ts';
 import { kestrelEnv, startKestrel, type KestrelProcess } from './processes.ts';
+import { TEST_EXPOSE } from './task-output.ts';
 import { uniqueUser, type TestXmppServer } from './xmpp-server.ts';
 
 export interface WorkerSpec {
@@ -103,6 +104,7 @@ export async function createPool(
       const user = uniqueUser(`w-${name}`);
       await server.createAccount(user, PASSWORD);
       const args = ['worker', '--name', name, '--slots', String(spec.slots ?? 2)];
+      args.push('--expose', TEST_EXPOSE);
       if (spec.provides) args.push('--provides', spec.provides.join(','));
       const worker = startKestrel(`worker ${name}`, args, env(`${user}@${server.domain}`));
       workers.set(name, worker);

@@ -1,5 +1,5 @@
 // Reading what the record.sh fixture leaves behind, and waiting on processes, in pool tests.
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -7,8 +7,35 @@ export const FIXTURES = resolve(import.meta.dirname, '../fixtures/tasks');
 /** `sh record.sh OUT_DIR SECONDS` + INDEX: see the fixture. */
 export const RECORD = join(FIXTURES, 'record.sh');
 
+/**
+ * Every output directory of the tests lies in one root, which test workers expose to their
+ * sandboxed tasks (with FIXTURES): `--expose` in pool.ts. It stays, as a cache would; what is
+ * in it is each test's own (mkdtemp) and removed by that test.
+ */
+export const OUTPUT_ROOT = join(tmpdir(), 'kestrel-test-out');
+mkdirSync(OUTPUT_ROOT, { recursive: true, mode: 0o700 });
+
 export function outputDir(): string {
-  return mkdtempSync(join(tmpdir(), 'kestrel-out-'));
+  return mkdtempSync(join(OUTPUT_ROOT, 'o-'));
+}
+
+/** `--expose` for a test worker: the fixtures read-only, the output root writable. */
+export const TEST_EXPOSE = `${FIXTURES},${OUTPUT_ROOT}:rw`;
+
+/**
+ * Pids, as seen here, of running processes whose command line holds `marker` (such as an output
+ * directory): in a sandbox the pids that tasks write are those of its own namespace.
+ */
+export function processesWith(marker: string): number[] {
+  return readdirSync('/proc').flatMap((name) => {
+    if (!/^\d+$/.test(name) || !alive(Number(name))) return [];
+    try {
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      return cmdline.includes(marker) ? [Number(name)] : [];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** The lines record.sh appended for one index: one per completed run. */
@@ -17,7 +44,7 @@ export function linesOf(dir: string, index: number): string[] {
   return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n') : [];
 }
 
-/** Pids of record.sh tasks running now. */
+/** Pids of record.sh tasks running now, in their own pid namespace when sandboxed. */
 export function runningPids(dir: string): number[] {
   const running = join(dir, 'running');
   if (!existsSync(running)) return [];

@@ -3,7 +3,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { bareJid, domainOf, localOf } from '../../common/jid.ts';
 import { createLogger } from '../../common/log.ts';
-import { createExecutor } from '../../worker/executor.ts';
+import { createExecutor, ExecutorOptionsError, type Executor } from '../../worker/executor.ts';
+import type { Exposure } from '../../worker/sandbox.ts';
 import { readProfile } from '../../worker/profile.ts';
 import { createWorkerService } from '../../worker/service.ts';
 import { createConnection } from '../../xmpp/connection.ts';
@@ -31,6 +32,32 @@ async function workerConfig(args: Parsed) {
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
+/** `--expose /data/in,/data/out:rw`: read-only unless the path ends in `:rw`. */
+function exposures(entries: readonly string[]): Exposure[] {
+  return entries.map((entry) => {
+    const writable = entry.endsWith(':rw');
+    return { path: writable ? entry.slice(0, -3) : entry, writable };
+  });
+}
+
+function workerExecutor(
+  workRoot: string,
+  config: { passEnv?: string[]; expose?: string[]; requireSandbox?: boolean },
+): Executor {
+  try {
+    return createExecutor({
+      workRoot,
+      sandbox: config.requireSandbox === true ? 'require' : 'auto',
+      passEnv: config.passEnv,
+      expose: exposures(config.expose ?? []),
+    });
+  } catch (error) {
+    if (!(error instanceof ExecutorOptionsError)) throw error;
+    const exit = error.code === 'executor-no-sandbox' ? EXIT.failed : EXIT.usage;
+    throw new CliError(`kestrel worker: ${error.message}`, exit);
+  }
+}
+
 export async function runWorker(args: Parsed): Promise<number> {
   const config = requireKeys(
     await workerConfig(args),
@@ -44,6 +71,7 @@ export async function runWorker(args: Parsed): Promise<number> {
       `--name must be letters, digits, '.', '_' or '-' (got '${name}')`,
       EXIT.usage,
     );
+  const executor = workerExecutor(join(config.dataDir, 'work', name), config);
   // Like Celery's workers: one log file and one pid file per worker, under the data directory.
   const dir = join(config.dataDir, 'workers');
   mkdirSync(dir, { recursive: true });
@@ -55,6 +83,9 @@ export async function runWorker(args: Parsed): Promise<number> {
     appendFileSync(logFile, line);
   }, `worker ${name}`);
   try {
+    if (executor.isolation.kind === 'none')
+      log.warn(`tasks run unsandboxed: ${executor.isolation.reason}`);
+    else log.info(`tasks run sandboxed: ${executor.isolation.reason}`);
     const profile = await readProfile({ provides: config.provides, slots: config.slots });
     const connection = createConnection({
       service: serviceUrl(config.server),
@@ -67,7 +98,6 @@ export async function runWorker(args: Parsed): Promise<number> {
       acceptSubscription: (jid) => bareJid(jid) === bareJid(config.manager),
     });
     connection.on('error', (error) => log.warn('xmpp', { error: String(error) }));
-    const executor = createExecutor({ workRoot: join(config.dataDir, 'work', name) });
     const service = createWorkerService({
       connection,
       manager: config.manager,

@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, type Pool } from '../../harness/pool.ts';
 import {
-  alive,
   FIXTURES,
   linesOf as readLines,
   outputDir as makeOutputDir,
   processGroup,
+  processesWith,
   RECORD,
   runningPids as runningIn,
   until,
@@ -110,7 +110,6 @@ describe(`core pool (${process.env.KESTREL_TEST_SERVER ?? 'prosody'})`, () => {
     );
     const jobId = started.job_id as number;
     await until(() => runningPids().length === 2, 'two tasks running');
-    const pids = runningPids();
 
     const status = await alice.ask("{'type':'status'}");
     expect(status).toMatchObject({
@@ -136,7 +135,8 @@ describe(`core pool (${process.env.KESTREL_TEST_SERVER ?? 'prosody'})`, () => {
       done: 0,
       cancelled: 10,
     });
-    await until(() => pids.every((pid) => !alive(pid)), 'cancelled tasks to be killed', 15_000);
+    // By the output directory in their command lines: no process of the tasks is left.
+    await until(() => processesWith(dir).length === 0, 'cancelled tasks to be killed', 15_000);
     expect(await alice.ask({ type: 'status', job_id: jobId })).toMatchObject({
       jobs: [{ state: 'cancelled', cancelled: 10, running: 0 }],
     });
@@ -193,12 +193,17 @@ describe(`core pool (${process.env.KESTREL_TEST_SERVER ?? 'prosody'})`, () => {
     const started = await alice.ask({ type: 'job', command: `sh ${RECORD} ${dir} 2`, queue: 1 });
     await until(() => runningPids().length === 1, 'the task to start');
     await pool.startWorker('spare', { slots: 1 });
-    // The machine dies: the worker and the task it runs.
-    const [taskPid] = runningPids();
-    const group = processGroup(taskPid!);
+    // The machine dies: the worker and the task it runs (the groups of the task's processes).
+    const groups = new Set(processesWith(dir).map(processGroup));
     const killedAt = Date.now();
     await doomed.kill('SIGKILL');
-    process.kill(-group, 'SIGKILL');
+    for (const group of groups) {
+      try {
+        process.kill(-group, 'SIGKILL');
+      } catch {
+        // Gone with the worker already (the sandbox dies with its parent).
+      }
+    }
     await pool.manager.waitForOutput('requeued 1 tasks', 15_000);
     const requeuedAt = Date.now();
     const finished = await alice.waitFor(

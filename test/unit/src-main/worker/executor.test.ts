@@ -1,8 +1,8 @@
 // These tests spawn real shells and scripts from test/fixtures/tasks; each takes well under a
 // second apart from the kill grace, which is kept short here.
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,7 +10,10 @@ import {
   createExecutor,
   ExecutorOptionsError,
   type Executor,
+  type ExecutorOptions,
 } from '../../../../src-main/worker/executor.ts';
+import { probeSandbox } from '../../../../src-main/worker/sandbox.ts';
+import { newMarker, processesWith } from './task-processes.ts';
 
 const fixtures = fileURLToPath(new URL('../../../fixtures/tasks/', import.meta.url));
 const quote = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`;
@@ -41,18 +44,43 @@ function isGone(pid: number): boolean {
   }
 }
 
-describe.skipIf(process.platform === 'win32')('createExecutor', { timeout: 30_000 }, () => {
+const sandboxed = probeSandbox().isolation.kind === 'bubblewrap';
+// Every test runs both ways where bubblewrap works; CI installs it (scripts/setup).
+const modes: [string, 'none' | 'require'][] = [
+  ['without a sandbox', 'none'],
+  ...(sandboxed ? [['in the sandbox', 'require'] as [string, 'require']] : []),
+];
+
+it.runIf(process.env.CI && process.platform === 'linux')('has a working sandbox on CI', () => {
+  expect(probeSandbox().isolation).toMatchObject({ kind: 'bubblewrap' });
+});
+
+const noneLeft = (marker: string) => () => processesWith(`300.${marker}`).length === 0;
+
+describe.skipIf(process.platform === 'win32').each(modes)('createExecutor %s', (_name, sandbox) => {
   let scratch: string;
   let workRoot: string;
   let out: string;
   let executor: Executor;
+  // The sandbox shows the fixtures and the tests' output directory, as an operator would.
+  const make = (extra: Partial<ExecutorOptions> = {}) =>
+    createExecutor({
+      workRoot,
+      killGraceMs: 300,
+      sandbox,
+      expose: [
+        { path: fixtures, writable: false },
+        { path: out, writable: true },
+      ],
+      ...extra,
+    });
 
   beforeEach(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'kestrel-executor-'));
     workRoot = join(scratch, 'work');
     out = join(scratch, 'out');
     await Promise.all([mkdir(workRoot), mkdir(out)]);
-    executor = createExecutor({ workRoot, killGraceMs: 300 });
+    executor = make();
   });
 
   afterEach(async () => {
@@ -103,7 +131,7 @@ describe.skipIf(process.platform === 'win32')('createExecutor', { timeout: 30_00
   });
 
   it('keeps only the tail of a task that floods stderr', async () => {
-    const small = createExecutor({ workRoot, tailChars: 1000 });
+    const small = make({ tailChars: 1000 });
     const task = { jobId: 2, index: 4, attempt: 0, command: fixture('flood-stderr.sh') };
     const outcome = await small.run(task).result;
     expect(outcome.exitCode).toBe(0);
@@ -116,28 +144,88 @@ describe.skipIf(process.platform === 'win32')('createExecutor', { timeout: 30_00
     ['a grandchild', ''],
     ['a grandchild that ignores SIGTERM', 'IGNORE_TERM=1 '],
   ])('cancel() kills the whole process group, %s included', async (_name, prefix) => {
-    const pidFile = join(out, 'grandchild.pid');
-    const command = `${prefix}${fixture('hang-tree.sh')} ${quote(pidFile)}`;
+    const marker = newMarker();
+    const command = `${prefix}${fixture('hang-tree.sh')} ${marker}`;
     const running = executor.run({ jobId: 3, index: 0, attempt: 0, command });
     expect(running.pid).toBeGreaterThan(0);
-    await waitFor(() => existsSync(pidFile));
-    const grandchild = Number(readFileSync(pidFile, 'utf8'));
-    expect(isGone(grandchild)).toBe(false);
+    await waitFor(() => processesWith(`300.${marker}`).length === 1);
 
     running.cancel();
     const outcome = await running.result;
     expect(outcome).toMatchObject({ cancelled: true, timedOut: false, exitCode: null });
     expect(outcome.signal).toBe('SIGTERM');
-    await waitFor(() => isGone(grandchild));
+    expect(outcome.stdoutTail).toBe('started\n');
+    await waitFor(noneLeft(marker));
     expect(existsSync(join(workRoot, 'job-3'))).toBe(false);
   });
 
   it('stops processes a command left behind when it exits', async () => {
-    const pidFile = join(out, 'left.pid');
-    const command = `sleep 300 & echo $! > ${quote(pidFile)}; echo`;
+    const marker = newMarker();
+    const command = `sleep 300.${marker} & echo`;
     const outcome = await executor.run({ jobId: 3, index: 1, attempt: 0, command }).result;
     expect(outcome).toMatchObject({ exitCode: 0, cancelled: false, stdoutTail: '1\n' });
-    await waitFor(() => isGone(Number(readFileSync(pidFile, 'utf8'))));
+    await waitFor(noneLeft(marker));
+  });
+
+  it.each([
+    ['cancel', 300],
+    ['exit', 0],
+  ])(
+    'kills what a task started with setsid and a double-forked daemon, on %s',
+    async (how, wait) => {
+      const marker = newMarker();
+      const command = `${fixture('escape.sh')} ${marker} ${wait}`;
+      const running = executor.run({ jobId: 9, index: 0, attempt: 0, command });
+      if (how === 'cancel') {
+        await waitFor(() => processesWith(`300.${marker}`).length === 2);
+        running.cancel();
+      }
+      const outcome = await running.result;
+      expect(outcome).toMatchObject({ stdoutTail: 'escaped\n', cancelled: how === 'cancel' });
+      await waitFor(noneLeft(marker));
+    },
+  );
+
+  it('gives the task an environment of its own: no worker secrets, its own HOME and TMPDIR', async () => {
+    const env = {
+      PATH: process.env.PATH,
+      LANG: 'C.UTF-8',
+      LC_TIME: 'C',
+      TZ: 'UTC',
+      KESTREL_PASSWORD: 'worker-secret',
+      KESTREL_CONFIG: '/home/volunteer/.config/kestrel/config.json',
+      AWS_SECRET_ACCESS_KEY: 'shell-secret',
+      SSH_AUTH_SOCK: '/tmp/ssh-agent.sock',
+      SHARED_TOOL: 'yes',
+    };
+    const tasks = make({ env, passEnv: ['SHARED_TOOL'] });
+    const command =
+      'touch "$HOME/h" "$TMPDIR/t" && echo "home=$HOME" && echo "tmp=$TMPDIR" && env | sort | grep -v -e ^PWD= -e ^HOME= -e ^TMPDIR= -e ^SHLVL= -e ^_=; echo';
+    const outcome = await tasks.run({ jobId: 10, index: 2, attempt: 1, command }).result;
+    const own = join(workRoot, 'job-10', '.task-2-1');
+    expect(outcome.stdoutTail.split('\n')).toEqual([
+      `home=${join(own, 'home')}`,
+      `tmp=${join(own, 'tmp')}`,
+      'KESTREL_ATTEMPT=1',
+      'KESTREL_JOB_ID=10',
+      'KESTREL_TASK_INDEX=2',
+      'LANG=C.UTF-8',
+      'LC_TIME=C',
+      `PATH=${process.env.PATH}`,
+      'SHARED_TOOL=yes',
+      'TZ=UTC',
+      '2',
+      '',
+    ]);
+    expect(existsSync(join(workRoot, 'job-10'))).toBe(false);
+  });
+
+  it('refuses to pass Kestrel’s own variables even when asked', () => {
+    for (const name of ['KESTREL_PASSWORD', 'kestrel_jid', 'NOT A NAME']) {
+      expect(() => make({ passEnv: [name] })).toThrow(
+        expect.objectContaining({ code: 'executor-invalid-options' }),
+      );
+    }
   });
 
   it('stops a command that exceeds timeoutMs', async () => {
@@ -197,7 +285,7 @@ describe.skipIf(process.platform === 'win32')('createExecutor', { timeout: 30_00
   it('resolves with an error when the task cannot start', async () => {
     const blocked = join(scratch, 'not-a-directory');
     writeFileSync(blocked, '');
-    const broken = createExecutor({ workRoot: blocked });
+    const broken = createExecutor({ workRoot: blocked, sandbox });
     const running = broken.run({ jobId: 1, index: 0, attempt: 0, command: 'true' });
     expect(running.pid).toBeUndefined();
     const outcome = await running.result;
@@ -228,5 +316,66 @@ describe.skipIf(process.platform === 'win32')('createExecutor', { timeout: 30_00
     expect(() => createExecutor({ workRoot: '' })).toThrow(
       expect.objectContaining({ code: 'executor-invalid-options' }),
     );
+  });
+});
+
+describe.runIf(sandboxed)('the sandbox', { timeout: 30_000 }, () => {
+  let dataDir: string;
+  let executor: Executor;
+
+  beforeEach(async () => {
+    // The layout of a worker that joined with an invite: DATA_DIR/joined.json holds its password.
+    dataDir = await mkdtemp(join(tmpdir(), 'kestrel-sandbox-'));
+    writeFileSync(join(dataDir, 'joined.json'), '{"password":"worker-secret"}', { mode: 0o600 });
+    executor = createExecutor({ workRoot: join(dataDir, 'work', 'w1'), sandbox: 'require' });
+  });
+
+  afterEach(async () => {
+    await executor.cancelAll();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const run = (command: string) => executor.run({ jobId: 1, index: 0, attempt: 0, command }).result;
+
+  it('says it is there', () => {
+    expect(executor.isolation).toMatchObject({ kind: 'bubblewrap' });
+  });
+
+  it("hides the worker's data directory and password file from the task", async () => {
+    const outcome = await run('cat ../../../../joined.json; ls -A ../../../..; echo');
+    expect(outcome.stdoutTail).not.toContain('worker-secret');
+    // Only the path down to the task's own directory exists, nothing beside it.
+    expect(outcome.stdoutTail).toBe('work\n0\n');
+    expect(outcome.stderrTail).toContain('joined.json');
+  });
+
+  it("hides the user's home, the worker's process and the host's /tmp", async () => {
+    writeFileSync(join(tmpdir(), `kestrel-sandbox-probe-${process.pid}`), 'x');
+    const outcome = await run(
+      `ls -A ${quote(homedir())} ${quote(tmpdir())}; cat /proc/[0-9]*/cmdline | tr '\\0' ' '; echo`,
+    );
+    rmSync(join(tmpdir(), `kestrel-sandbox-probe-${process.pid}`));
+    expect(outcome.stdoutTail).not.toContain('kestrel-sandbox-probe');
+    expect(outcome.stdoutTail).not.toContain(process.execPath);
+    expect(outcome.stdoutTail).not.toContain('vitest');
+    expect(outcome.stderrTail).toContain(homedir());
+  });
+
+  it('shows the system read-only and keeps the network', async () => {
+    const outcome = await run(
+      'touch /usr/x || touch /etc/x || echo read-only; test -r /etc/passwd && echo',
+    );
+    expect(outcome.stdoutTail).toBe('read-only\n0\n');
+  });
+
+  it('refuses to start without a sandbox when one is required', () => {
+    expect(() =>
+      createExecutor({ workRoot: dataDir, sandbox: 'require', env: { PATH: '/nonexistent' } }),
+    ).toThrow(expect.objectContaining({ code: 'executor-no-sandbox' }));
+    const fallback = createExecutor({ workRoot: dataDir, env: { PATH: '/nonexistent' } });
+    expect(fallback.isolation).toEqual({
+      kind: 'none',
+      reason: 'bubblewrap (bwrap) is not installed',
+    });
   });
 });

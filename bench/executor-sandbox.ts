@@ -1,0 +1,41 @@
+// What the sandbox costs: tasks/s for N `true` tasks through the executor alone (no XMPP, no
+// manager), unsandboxed and in bubblewrap, `slots` at a time. Prints one line per mode.
+// Usage: node bench/executor-sandbox.ts [TASKS=2000] [SLOTS=2]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createExecutor } from '../src-main/worker/executor.ts';
+import { probeSandbox } from '../src-main/worker/sandbox.ts';
+
+const tasks = Number(process.argv[2] ?? 2000);
+const slots = Number(process.argv[3] ?? 2);
+
+async function measure(sandbox: 'none' | 'require'): Promise<void> {
+  const workRoot = mkdtempSync(join(tmpdir(), 'kestrel-bench-executor-'));
+  try {
+    const executor = createExecutor({ workRoot, sandbox });
+    let next = 0;
+    let failed = 0;
+    const lane = async () => {
+      while (next < tasks) {
+        const index = next++;
+        const outcome = await executor.run({ jobId: 1, index, attempt: 1, command: 'true' }).result;
+        if (outcome.exitCode !== 0) failed += 1;
+      }
+    };
+    const started = performance.now();
+    await Promise.all(Array.from({ length: slots }, lane));
+    const seconds = (performance.now() - started) / 1000;
+    const rate = Math.round(tasks / seconds);
+    const how = `${executor.isolation.kind} (${executor.isolation.reason})`;
+    console.log(
+      `${how}: ${tasks} tasks, ${slots} at a time, ${seconds.toFixed(2)} s, ${rate} tasks/s, ${failed} failed`,
+    );
+  } finally {
+    rmSync(workRoot, { recursive: true, force: true });
+  }
+}
+
+await measure('none');
+if (probeSandbox().sandbox) await measure('require');
+else console.log(`no sandbox here: ${probeSandbox().isolation.reason}`);

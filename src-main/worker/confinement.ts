@@ -1,0 +1,201 @@
+// How one command line of a task is started and how everything it started is found again to be
+// stopped: in the bubblewrap sandbox (its PID namespace holds the whole task), or on the host
+// (a cgroup of its own, a /proc walk, or the process group: see host-tree.ts).
+import type { ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import {
+  createCgroupTree,
+  createGroupTree,
+  createProcWalkTree,
+  makeTaskCgroup,
+} from './host-tree.ts';
+import { INFO_FD, parseStatus, STATUS_FD, type Exposure, type Sandbox } from './sandbox.ts';
+
+const isWindows = process.platform === 'win32';
+
+/** The processes of one running command line. */
+export interface TaskTree {
+  /** Any of them is still running. */
+  alive(): boolean;
+  /** SIGTERM to the shell's process group, and to what left it where that can be seen. */
+  terminate(): void;
+  /** SIGKILL to every process of the task. */
+  kill(): void;
+  /** Frees what the tree held once it is empty (a cgroup). */
+  release(): Promise<void>;
+}
+
+export interface ShellExit {
+  exitCode: number | null;
+  signal: string | null;
+}
+
+export interface Launched {
+  tree: TaskTree;
+  /** The shell's own end, from the exit of the spawned process. */
+  exit(code: number | null, signal: string | null): Promise<ShellExit>;
+}
+
+/** One command line ready to spawn: `attach` once spawned, `discard` if the spawn failed. */
+export interface Prepared {
+  file: string;
+  args: string[];
+  /** Pipes after stdin, stdout and stderr (fd 3, 4, …). */
+  extraPipes: number;
+  attach(child: ChildProcess): Launched;
+  discard(): void;
+}
+
+export interface Confinement {
+  /** How the processes of a task are found again: for logs, docs and tests. */
+  readonly method: 'bubblewrap' | 'cgroup' | 'proc-walk' | 'group';
+  /** `own`: the task's private directories (home, temp), writable like its working directory. */
+  prepare(commandLine: string, cwd: string, own: readonly string[]): Prepared;
+}
+
+const signalName = (n: number): string =>
+  Object.entries(constants.signals).find(([, value]) => value === n)?.[0] ?? `SIG${n}`;
+
+function send(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/**
+ * The sandbox's PID 1 is the status reporter (sandbox.ts); its host pid comes on bwrap's info
+ * pipe. The shell runs in PID 1's process group, so SIGTERM to that group is today's SIGTERM to
+ * the shell's group; SIGKILL to PID 1 ends the namespace and so every process in it.
+ */
+export function createSandboxConfinement(
+  sandbox: Sandbox,
+  exposures: readonly Exposure[],
+): Confinement {
+  return {
+    method: 'bubblewrap',
+    prepare: (commandLine, cwd, own) => ({
+      file: sandbox.bwrap,
+      args: sandbox.args(commandLine, cwd, [
+        ...exposures,
+        ...own.map((path) => ({ path, writable: true })),
+      ]),
+      extraPipes: 2,
+      attach: (child) => attachSandboxed(child),
+      discard: () => undefined,
+    }),
+  };
+}
+
+function attachSandboxed(child: ChildProcess): Launched {
+  let init: number | undefined;
+  let termPending = false;
+  let killed = false;
+  let status = '';
+  const info = child.stdio[INFO_FD];
+  const statusPipe = child.stdio[STATUS_FD];
+  let infoText = '';
+  info?.on('data', (chunk: Buffer) => {
+    infoText += chunk.toString();
+    const pid = /"child-pid":\s*(\d+)/.exec(infoText)?.[1];
+    if (init !== undefined || pid === undefined) return;
+    init = Number(pid);
+    if (termPending) send(-init, 'SIGTERM');
+  });
+  info?.on('error', () => undefined);
+  const reported = new Promise<void>((resolve) => {
+    if (!statusPipe) return resolve();
+    statusPipe.on('data', (chunk: Buffer) => (status += chunk.toString()));
+    statusPipe.on('error', () => resolve());
+    statusPipe.on('close', () => resolve());
+  });
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  const tree: TaskTree = {
+    alive: () => child.pid !== undefined && !exited(),
+    terminate() {
+      if (init === undefined) termPending = true;
+      else send(-init, 'SIGTERM');
+    },
+    kill() {
+      killed = true;
+      if (init !== undefined) send(init, 'SIGKILL');
+      // Before PID 1 exists, or should it linger: bwrap's death kills it (--die-with-parent).
+      if (child.pid !== undefined) send(child.pid, 'SIGKILL');
+    },
+    release: async () => undefined,
+  };
+  return {
+    tree,
+    async exit(code, signal) {
+      await reported;
+      const end = parseStatus(status);
+      if (end) {
+        return {
+          exitCode: end.exitCode,
+          signal: end.signal === null ? null : signalName(end.signal),
+        };
+      }
+      // No report: PID 1 was killed (our SIGKILL after the grace) or bwrap failed to set up
+      // the sandbox (its message is in the stderr tail).
+      if (killed) return { exitCode: null, signal: 'SIGKILL' };
+      return { exitCode: code, signal };
+    },
+  };
+}
+
+function shellInvocation(commandLine: string): { file: string; args: string[] } {
+  // The same quoting Node uses for `shell: true`: /s strips the outer quotes, /d skips AutoRun.
+  if (isWindows) {
+    return { file: process.env.ComSpec ?? 'cmd.exe', args: ['/d', '/s', '/c', `"${commandLine}"`] };
+  }
+  return { file: '/bin/sh', args: ['-c', commandLine] };
+}
+
+/** Without a sandbox: a cgroup under `cgroupBase` per command line, else a /proc walk. */
+export function createHostConfinement(cgroupBase: string | undefined): Confinement {
+  const direct = (tree: TaskTree): Launched => ({
+    tree,
+    exit: async (exitCode, signal) => ({ exitCode, signal }),
+  });
+  if (cgroupBase !== undefined) {
+    return {
+      method: 'cgroup',
+      prepare(commandLine) {
+        const dir = makeTaskCgroup(cgroupBase);
+        // The shell joins its cgroup before it runs anything, so no child can start outside;
+        // `exec` keeps its pid, hence the exit status is the command shell's own.
+        const join = 'echo 0 > "$1/cgroup.procs" && exec /bin/sh -c "$2"';
+        const tree = (pid: number | undefined) => createCgroupTree(dir, pid);
+        return {
+          file: '/bin/sh',
+          args: ['-c', join, '/bin/sh', dir, commandLine],
+          extraPipes: 0,
+          attach: (child) => direct(tree(child.pid)),
+          discard: () =>
+            void tree(undefined)
+              .release()
+              .catch(() => undefined),
+        };
+      },
+    };
+  }
+  const linux = process.platform === 'linux';
+  return {
+    method: linux ? 'proc-walk' : 'group',
+    prepare: (commandLine) => ({
+      ...shellInvocation(commandLine),
+      extraPipes: 0,
+      attach: (child) =>
+        direct(
+          linux
+            ? createProcWalkTree(child.pid)
+            : createGroupTree(
+                child.pid,
+                () => child.exitCode !== null || child.signalCode !== null,
+              ),
+        ),
+      discard: () => undefined,
+    }),
+  };
+}

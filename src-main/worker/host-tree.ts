@@ -1,0 +1,208 @@
+// Every process a task started, when it runs without a sandbox: a cgroup v2 of its own where one
+// can be made (cgroup.kill ends it all, `setsid` or not), else a walk of /proc by process group,
+// session and parent, else (macOS) the process group alone. Windows ends the tree with taskkill.
+import { spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import type { TaskTree } from './confinement.ts';
+
+const isWindows = process.platform === 'win32';
+
+function send(pid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch (err) {
+    // ESRCH: already gone. EPERM: it exists but is not ours (then it counts as alive).
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const groupAlive = (pid: number): boolean => send(-pid, 0);
+
+/** The process group of the shell (the spawn is detached: pgid = pid), as Kestrel always did. */
+export function createGroupTree(pid: number | undefined, exited: () => boolean): TaskTree {
+  const sendGroup = (signal: NodeJS.Signals) => {
+    if (pid === undefined) return;
+    if (isWindows) {
+      const killer = spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore' });
+      killer.on('error', () => undefined); // the tree may already be gone
+      return;
+    }
+    send(-pid, signal);
+  };
+  return {
+    alive: () => (pid === undefined ? false : isWindows ? !exited() : groupAlive(pid)),
+    terminate: () => sendGroup('SIGTERM'),
+    kill: () => sendGroup('SIGKILL'),
+    release: async () => undefined,
+  };
+}
+
+// --- cgroup v2 -------------------------------------------------------------------------------
+
+/** Where this process may make child cgroups: its own cgroup v2, if writable and new enough. */
+export function findCgroupBase(): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    const own = /^0::(\/.*)$/m.exec(readFileSync('/proc/self/cgroup', 'utf8'))?.[1];
+    const mount = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((line) => line.split(' '))
+      .find((f) => f[f.indexOf('-') + 1] === 'cgroup2')?.[4];
+    if (own === undefined || mount === undefined) return undefined;
+    const base = join(mount, own);
+    // cgroup.kill (Linux 5.14) is what makes this worth it: one write ends every process.
+    if (!existsSync(join(base, 'cgroup.kill')) && own !== '/') return undefined;
+    const probe = join(base, `kestrel-probe-${process.pid}`);
+    mkdirSync(probe);
+    const usable = existsSync(join(probe, 'cgroup.kill'));
+    rmdirSync(probe);
+    return usable ? base : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let counter = 0;
+
+/** A fresh cgroup for one process run; the shell moves itself in before it runs the command. */
+export function makeTaskCgroup(base: string): string {
+  counter += 1;
+  const dir = join(base, `kestrel-${process.pid}-${counter}`);
+  mkdirSync(dir);
+  return dir;
+}
+
+function cgroupPids(dir: string): number[] {
+  try {
+    return readFileSync(join(dir, 'cgroup.procs'), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+export function createCgroupTree(dir: string, pid: number | undefined): TaskTree {
+  return {
+    // The group too: until the shell has moved itself in, the cgroup is empty.
+    alive: () => cgroupPids(dir).length > 0 || (pid !== undefined && groupAlive(pid)),
+    terminate() {
+      if (pid !== undefined) send(-pid, 'SIGTERM');
+      for (const member of cgroupPids(dir)) send(member, 'SIGTERM');
+    },
+    kill() {
+      if (pid !== undefined) send(-pid, 'SIGKILL');
+      try {
+        writeFileSync(join(dir, 'cgroup.kill'), '1');
+      } catch {
+        for (const member of cgroupPids(dir)) send(member, 'SIGKILL');
+      }
+    },
+    async release() {
+      // Killed processes leave the cgroup a moment after the signal: rmdir is EBUSY until then.
+      for (let tries = 0; tries < 50; tries += 1) {
+        try {
+          rmdirSync(dir);
+          return;
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT') return;
+          if (code !== 'EBUSY') throw err;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error(`cgroup ${dir} still has processes`);
+    },
+  };
+}
+
+// --- /proc walk ------------------------------------------------------------------------------
+
+interface ProcEntry {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  /** Start time in clock ticks: with the pid, names one process even after pids are reused. */
+  start: string;
+}
+
+function readProcs(): ProcEntry[] {
+  const entries: ProcEntry[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    // Fields after the command name (which may hold spaces and parentheses): state ppid pgrp sid.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z') continue;
+    entries.push({
+      pid: Number(name),
+      ppid: Number(fields[1]),
+      pgid: Number(fields[2]),
+      sid: Number(fields[3]),
+      start: fields[19] ?? '',
+    });
+  }
+  return entries;
+}
+
+/**
+ * Best effort: the shell's group and session, and every descendant of a member by parent pid.
+ * Misses a daemon that both left the session (setsid) and lost its parent (double fork) before
+ * the walk: it was reparented to init and shares nothing with the task any more.
+ */
+export function taskProcesses(leader: number, procs: ProcEntry[]): ProcEntry[] {
+  const members = new Set<number>();
+  for (const p of procs)
+    if (p.pgid === leader || p.sid === leader || p.pid === leader) members.add(p.pid);
+  let grown = true;
+  while (grown) {
+    grown = false;
+    for (const p of procs) {
+      if (!members.has(p.pid) && members.has(p.ppid)) {
+        members.add(p.pid);
+        grown = true;
+      }
+    }
+  }
+  return procs.filter((p) => members.has(p.pid));
+}
+
+export function createProcWalkTree(pid: number | undefined): TaskTree {
+  // Members seen once stay targets: a child that setsid()s after its parent has gone is
+  // still found through the earlier walk.
+  const known = new Set<string>();
+  const members = (): number[] => {
+    if (pid === undefined) return [];
+    const procs = readProcs();
+    for (const p of taskProcesses(pid, procs)) known.add(`${p.pid}:${p.start}`);
+    return procs.filter((p) => known.has(`${p.pid}:${p.start}`)).map((p) => p.pid);
+  };
+  const signalAll = (signal: NodeJS.Signals) => {
+    // Walk first: once the shell is dead, its children belong to init and the walk misses them.
+    const found = members();
+    if (pid !== undefined) send(-pid, signal);
+    for (const member of found) send(member, signal);
+  };
+  return {
+    alive: () => pid !== undefined && (groupAlive(pid) || members().length > 0),
+    terminate: () => signalAll('SIGTERM'),
+    kill: () => signalAll('SIGKILL'),
+    release: async () => undefined,
+  };
+}

@@ -1,5 +1,5 @@
 // The Linux task sandbox: bubblewrap (bwrap) with its own user, PID, IPC and UTS namespaces, a
-// read-only view of the system and nothing of the worker's own files (docs/SECURITY-sandbox.md).
+// read-only view of the system and nothing of the worker's own files (docs/SECURITY.md).
 import { spawnSync } from 'node:child_process';
 import {
   existsSync,

@@ -1,6 +1,6 @@
 // The environment a task sees: an allow-list, never the worker's own environment, which holds
 // KESTREL_PASSWORD (or the path of the config file with it) and whatever the volunteer's shell
-// exported (tokens, agent sockets, cloud credentials). docs/SECURITY-sandbox.md lists it.
+// exported (tokens, agent sockets, cloud credentials). docs/SECURITY.md lists it.
 
 /** Variables passed from the worker's environment when set. */
 const PASSED = ['PATH', 'LANG', 'LANGUAGE', 'TZ'];

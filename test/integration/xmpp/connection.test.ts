@@ -108,9 +108,10 @@ describe('XMPP connection', () => {
     const offline = await newAccount('offline');
     await alice.start();
     const bounced = nextEvent(alice, 'message_error');
-    await alice.sendText(bare(offline), 'anyone there?');
+    const id = await alice.sendText(bare(offline), 'anyone there?');
     const [error] = await bounced;
-    expect(error).toEqual({ from: bare(offline), condition: 'service-unavailable' });
+    // RFC 6120 §8.3.1: the error names the message it answers by its id.
+    expect(error).toEqual({ from: bare(offline), condition: 'service-unavailable', id });
   });
 
   it('rejects a wrong password with auth_failed and a missing server with connect_failed', async () => {

@@ -1,6 +1,7 @@
 import { parse, COMMANDS, type CommandName, type Parsed } from './args.ts';
 import { ConfigError } from './config.ts';
 import { CliError, EXIT } from './errors.ts';
+import { expectedFailure } from './expected-failures.ts';
 import { runDemoCommand } from './commands/demo.ts';
 import { runHead } from './commands/head.ts';
 import { runInvite } from './commands/invite.ts';
@@ -24,9 +25,14 @@ const RUN: Record<CommandName, (args: Parsed) => Promise<number>> = {
   cancel: runCancel,
 };
 
+/**
+ * One line for what goes wrong in normal use (each with the exit code the README lists); a stack
+ * trace only for what must be a bug, or with --debug (anywhere on the line) or KESTREL_DEBUG=1.
+ */
 export async function main(argv: string[]): Promise<number> {
+  const debug = argv.includes('--debug') || process.env.KESTREL_DEBUG === '1';
   try {
-    const args = parse(argv);
+    const args = parse(argv.filter((arg) => arg !== '--debug'));
     if (args.help) {
       process.stdout.write(
         `usage: ${COMMANDS[args.command].usage}\n${COMMANDS[args.command].summary}\n`,
@@ -43,8 +49,16 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`kestrel: ${error.message}\n`);
       return EXIT.usage;
     }
+    const expected = expectedFailure(error);
+    if (expected !== undefined && !debug) {
+      process.stderr.write(`kestrel: ${expected.message}\n`);
+      return expected.exitCode;
+    }
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
     process.stderr.write(
-      `kestrel: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      debug
+        ? `kestrel: ${text}\n`
+        : `kestrel: internal error: ${error instanceof Error ? error.message : String(error)} (run with --debug for details)\n`,
     );
     return EXIT.failed;
   }

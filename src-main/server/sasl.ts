@@ -4,7 +4,6 @@
 // keyed hash in memory, so the next PLAIN login of that account costs one HMAC.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-import { saslPrep } from '../xmpp/scram.ts';
 import type { AccountStore } from './account-store.ts';
 import { DEFAULT_ITERATIONS, verifyPassword, type ScramDigest } from './credentials.ts';
 import { prepLocal } from './jid.ts';
@@ -89,7 +88,7 @@ export function createSaslService(accounts: AccountStore, domain: string): SaslS
     if (parts.length !== 3)
       return { kind: 'failure', condition: 'malformed-request', text: 'bad PLAIN message' };
     const [authzid = '', authcid = '', password = ''] = parts;
-    const username = prepLocal(saslPrep(authcid));
+    const username = prepLocal(authcid); // the same preparation as at registration
     const stored = username === undefined ? undefined : accounts.credentials(username);
     const denied: SaslStep = {
       kind: 'failure',

@@ -28,7 +28,7 @@ import { acceptSession } from './session.ts';
 
 export type { XmppServerOptions } from './options.ts';
 
-export interface XmppServerAccounts extends Omit<AccountStore, 'credentials'> {
+export interface XmppServerAccounts extends Omit<AccountStore, 'credentials' | 'checkNew'> {
   /** Also ends the account's sessions and cancels its subscriptions with its contacts. */
   remove(username: string): boolean;
 }

@@ -30,6 +30,35 @@ afterEach(() => {
 });
 
 describe('account store', () => {
+  it('refuses names that are invalid usernames or look like an existing account', async () => {
+    const accounts = createAccountStore(db, { iterations: 4096 });
+    await accounts.add('manager', 'pw-1');
+    await accounts.add('admin', 'pw-2');
+    for (const name of ['rnanager', 'MANAGER'.replace('A', 'А'), 'adm1n', 'àdmin']) {
+      await expect(accounts.add(name, 'pw')).rejects.toMatchObject({
+        code: expect.stringMatching(/^(confusable_username|invalid_username)$/),
+      });
+    }
+    await expect(accounts.add('adm1n', 'pw')).rejects.toThrow(/looks too much like .*"admin"/);
+    await expect(accounts.add('admin\u200b', 'pw')).rejects.toThrow(/invisible/);
+    await expect(accounts.add('\u202emanager', 'pw')).rejects.toThrow(/bidirectional/);
+    await expect(accounts.add('manager\\40kestrel.test', 'pw')).rejects.toThrow(/XEP-0106/);
+    expect(() => accounts.checkNew('adm1n', 'pw')).toThrow(/looks too much like/);
+    expect(accounts.checkNew('Worker-7', 'pw')).toBe('worker-7');
+    expect(accounts.list()).toEqual(['admin', 'manager']);
+  });
+
+  it('removes an account stored under a name today’s rules refuse', () => {
+    const accounts = createAccountStore(db, { iterations: 4096 });
+    const legacy = 'manager\\40kestrel.test';
+    db.prepare(`INSERT INTO accounts VALUES (?, x'00', 4096, x'00', x'00', x'00', x'00', 0)`).run(
+      legacy,
+    );
+    expect(accounts.list()).toEqual([legacy]);
+    expect(accounts.remove(legacy)).toBe(true);
+    expect(accounts.list()).toEqual([]);
+  });
+
   it('adds, verifies, changes, lists and removes accounts without storing passwords', async () => {
     const accounts = createAccountStore(db, { iterations: 4096 });
     await accounts.add('Dora', 'pässwörd');

@@ -20,6 +20,8 @@ export interface ServerCounters {
   stanzasRouted: number;
   logins: number;
   authFailures: number;
+  /** Login attempts refused unchecked during a lockout. */
+  authLocked: number;
 }
 
 export interface SessionOptions {

@@ -33,10 +33,24 @@ export interface XmppServerOptions {
   maxStanzaBytes?: number;
   /** Output queued for a client that does not read before it is cut off; default 8 MiB. */
   maxQueuedBytes?: number;
-  /** Failed logins per stream before it is closed; default 3. */
+  /** Failed or refused logins per stream before it is closed; default 3. */
   maxAuthFailures?: number;
-  /** Extra delay per recent failed login from one address; default 100 ms (capped at 3 s). */
+  /**
+   * Delay of a login's verdict per recent failure of that account from that address, given to
+   * success and failure alike; default 100 ms (capped at 3 s).
+   */
   authFailureDelayMs?: number;
+  /**
+   * Failed logins of one account from one address before it is locked out there; default 5.
+   * The account from anywhere, and the address against any account, lock after 4× as many.
+   */
+  authFreeFailures?: number;
+  /** The first lockout, doubled by each further failure; default 1 000 ms. */
+  authLockoutMs?: number;
+  /** Longest lockout of an account from one address, and of an address; default 15 min. */
+  authMaxLockoutMs?: number;
+  /** Longest lockout of an account from everywhere (anyone can cause it); default 60 s. */
+  authMaxAccountLockoutMs?: number;
   /** PBKDF2 iterations for new passwords; default 10 000, at least 4096. */
   scramIterations?: number;
   log?: Logger;
@@ -72,6 +86,10 @@ export function resolveOptions(options: XmppServerOptions): ResolvedOptions {
     maxQueuedBytes: options.maxQueuedBytes ?? 8 * 1024 * 1024,
     maxAuthFailures: options.maxAuthFailures ?? 3,
     authFailureDelayMs: options.authFailureDelayMs ?? 100,
+    authFreeFailures: options.authFreeFailures ?? 5,
+    authLockoutMs: options.authLockoutMs ?? 1_000,
+    authMaxLockoutMs: options.authMaxLockoutMs ?? 15 * 60_000,
+    authMaxAccountLockoutMs: options.authMaxAccountLockoutMs ?? 60_000,
     scramIterations: options.scramIterations ?? DEFAULT_ITERATIONS,
     log: options.log ?? silentLogger,
     loopback,
@@ -85,6 +103,10 @@ export function resolveOptions(options: XmppServerOptions): ResolvedOptions {
     'maxStanzaBytes',
     'maxQueuedBytes',
     'maxAuthFailures',
+    'authFreeFailures',
+    'authLockoutMs',
+    'authMaxLockoutMs',
+    'authMaxAccountLockoutMs',
   ] as const) {
     if (!Number.isFinite(resolved[key]) || resolved[key] <= 0)
       throw invalid(`${key} must be positive`);
@@ -92,6 +114,8 @@ export function resolveOptions(options: XmppServerOptions): ResolvedOptions {
   if (resolved.maxStanzaBytes < 10_000)
     throw invalid('maxStanzaBytes below 10 000 (RFC 6120 §13.12)');
   if (!(resolved.authFailureDelayMs >= 0)) throw invalid('authFailureDelayMs must not be negative');
+  if (!Number.isInteger(resolved.authFreeFailures))
+    throw invalid('authFreeFailures must be a whole number');
   if (!Number.isInteger(resolved.scramIterations) || resolved.scramIterations < MIN_ITERATIONS) {
     throw invalid(`scramIterations must be an integer ≥ ${MIN_ITERATIONS}`);
   }

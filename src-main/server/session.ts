@@ -88,6 +88,7 @@ export function acceptSession(socket: net.Socket, ctx: ServerContext): ClientSes
       plainWithoutTls: options.loopback,
       maxFailures: options.maxAuthFailures,
       onFailure: () => counters.authFailures++,
+      onLocked: () => counters.authLocked++,
     },
   );
 

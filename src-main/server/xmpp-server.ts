@@ -69,6 +69,7 @@ export function createXmppServer(input: XmppServerOptions): XmppServer {
     stanzasRouted: 0,
     logins: 0,
     authFailures: 0,
+    authLocked: 0,
   };
 
   function removeAccount(name: string): boolean {
@@ -132,7 +133,14 @@ export function createXmppServer(input: XmppServerOptions): XmppServer {
       },
       tlsContext: certificate?.context,
       sasl: createSaslService(store, domain),
-      throttle: createAuthThrottle({ stepMs: options.authFailureDelayMs }),
+      throttle: createAuthThrottle({
+        stepMs: options.authFailureDelayMs,
+        freeFailures: options.authFreeFailures,
+        lockoutMs: options.authLockoutMs,
+        maxLockoutMs: options.authMaxLockoutMs,
+        maxAccountLockoutMs: options.authMaxAccountLockoutMs,
+        log,
+      }),
       keepalive,
       registry,
       router: createRouter({ domain, registry, presence, iq, accountExists }),

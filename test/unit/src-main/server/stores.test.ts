@@ -7,7 +7,6 @@ import type { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { createAccountStore } from '../../../../src-main/server/account-store.ts';
-import { createAuthThrottle } from '../../../../src-main/server/auth-throttle.ts';
 import {
   createSelfSignedCertificate,
   loadCertificate,
@@ -154,21 +153,5 @@ describe('self-signed certificate', () => {
     const second = loadCertificate('kestrel.test', join(dir, 'tls'));
     expect(second.generated).toBe(false);
     expect(second.certFile).toBe(first.certFile);
-  });
-});
-
-describe('failed-login throttle', () => {
-  it('delays each failure more, per address, and forgets after the window', () => {
-    let now = 0;
-    const throttle = createAuthThrottle({
-      stepMs: 100,
-      maxDelayMs: 250,
-      windowMs: 1_000,
-      now: () => now,
-    });
-    expect([1, 2, 3].map(() => throttle.failed('10.0.0.1'))).toEqual([100, 200, 250]);
-    expect(throttle.failed('10.0.0.2')).toBe(100);
-    now = 5_000;
-    expect(throttle.failed('10.0.0.1')).toBe(100);
   });
 });

@@ -51,6 +51,10 @@ export interface XmppServerOptions {
   authMaxLockoutMs?: number;
   /** Longest lockout of an account from everywhere (anyone can cause it); default 60 s. */
   authMaxAccountLockoutMs?: number;
+  /** Items one account's roster may hold (RFC 6121 §2); default 10 000. */
+  maxRosterItems?: number;
+  /** Subscription requests waiting for one account's answer (RFC 6121 §3.1.3); default 1 000. */
+  maxPendingSubscriptions?: number;
   /** PBKDF2 iterations for new passwords; default 10 000, at least 4096. */
   scramIterations?: number;
   log?: Logger;
@@ -90,6 +94,8 @@ export function resolveOptions(options: XmppServerOptions): ResolvedOptions {
     authLockoutMs: options.authLockoutMs ?? 1_000,
     authMaxLockoutMs: options.authMaxLockoutMs ?? 15 * 60_000,
     authMaxAccountLockoutMs: options.authMaxAccountLockoutMs ?? 60_000,
+    maxRosterItems: options.maxRosterItems ?? 10_000,
+    maxPendingSubscriptions: options.maxPendingSubscriptions ?? 1_000,
     scramIterations: options.scramIterations ?? DEFAULT_ITERATIONS,
     log: options.log ?? silentLogger,
     loopback,
@@ -107,6 +113,8 @@ export function resolveOptions(options: XmppServerOptions): ResolvedOptions {
     'authLockoutMs',
     'authMaxLockoutMs',
     'authMaxAccountLockoutMs',
+    'maxRosterItems',
+    'maxPendingSubscriptions',
   ] as const) {
     if (!Number.isFinite(resolved[key]) || resolved[key] <= 0)
       throw invalid(`${key} must be positive`);
@@ -114,8 +122,9 @@ export function resolveOptions(options: XmppServerOptions): ResolvedOptions {
   if (resolved.maxStanzaBytes < 10_000)
     throw invalid('maxStanzaBytes below 10 000 (RFC 6120 §13.12)');
   if (!(resolved.authFailureDelayMs >= 0)) throw invalid('authFailureDelayMs must not be negative');
-  if (!Number.isInteger(resolved.authFreeFailures))
-    throw invalid('authFreeFailures must be a whole number');
+  for (const key of ['authFreeFailures', 'maxRosterItems', 'maxPendingSubscriptions'] as const) {
+    if (!Number.isInteger(resolved[key])) throw invalid(`${key} must be a whole number`);
+  }
   if (!Number.isInteger(resolved.scramIterations) || resolved.scramIterations < MIN_ITERATIONS) {
     throw invalid(`scramIterations must be an integer ≥ ${MIN_ITERATIONS}`);
   }

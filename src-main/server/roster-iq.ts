@@ -17,14 +17,19 @@ export interface RosterIqDeps {
   registry: SessionRegistry;
   rosters: RosterStore;
   subscriptions: Subscriptions;
+  /** Items one roster may hold; a set beyond gets policy-violation (RFC 6120 §8.3.3.12). */
+  maxItems: number;
 }
 
-export function registerRosterIq({ iq, registry, rosters, subscriptions }: RosterIqDeps): void {
+export function registerRosterIq(deps: RosterIqDeps): void {
+  const { iq, registry, rosters, subscriptions, maxItems } = deps;
   iq.on(['self'], 'get', NS_ROSTER, 'query', ({ stanza, origin }) => {
     const roster = rosters.load(origin.jid.local);
     origin.interested = true;
-    const items = [...roster.items].map(([contact, item]) => rosterItemElement(contact, item));
-    return iqResult(stanza, xml('query', { xmlns: NS_ROSTER }, ...items));
+    // Appended one by one: a spread of every item as arguments overflows the stack.
+    const query = xml('query', { xmlns: NS_ROSTER });
+    for (const [contact, item] of roster.items) query.append(rosterItemElement(contact, item));
+    return iqResult(stanza, query);
   });
 
   iq.on(['self'], 'set', NS_ROSTER, 'query', ({ stanza, payload, origin }) => {
@@ -55,6 +60,9 @@ export function registerRosterIq({ iq, registry, rosters, subscriptions }: Roste
     const groups = [...new Set(element.getChildren('group').map((g) => g.text()))];
     if (groups.some((group) => group === '')) return errorReply(stanza, 'not-acceptable');
     const name = element.attrs.name === '' ? undefined : element.attrs.name;
+    if (!roster.items.has(contact.bare) && roster.items.size >= maxItems) {
+      return errorReply(stanza, 'policy-violation', { text: `roster full (${maxItems} items)` });
+    }
     setItem(roster, contact.bare, { name, groups });
     rosters.save(user.local, roster, contact.bare);
     afterReply(() =>

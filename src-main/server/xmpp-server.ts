@@ -61,7 +61,11 @@ export function createXmppServer(input: XmppServerOptions): XmppServer {
   const rosters = createRosterStore(db, log);
   const registry = createSessionRegistry();
   const accountExists = (local: string) => store.exists(local);
-  const presence = createPresence({ domain, registry, rosters, accountExists });
+  const limits = {
+    maxItems: options.maxRosterItems,
+    maxPending: options.maxPendingSubscriptions,
+  };
+  const presence = createPresence({ domain, registry, rosters, accountExists, limits });
   const iq = createIqHandlers((error) => log.error('IQ handler failed', { error: String(error) }));
   const counters: ServerCounters = {
     connections: 0,
@@ -98,7 +102,13 @@ export function createXmppServer(input: XmppServerOptions): XmppServer {
 
   const registration: RegistrationDeps = { accounts: store, invites, removeAccount };
   registerDisco({ iq, rosters, maxStanzaBytes: options.maxStanzaBytes });
-  registerRosterIq({ iq, registry, rosters, subscriptions: presence.subscriptions });
+  registerRosterIq({
+    iq,
+    registry,
+    rosters,
+    subscriptions: presence.subscriptions,
+    maxItems: limits.maxItems,
+  });
   registerAccountIq(iq, registration);
 
   const sessions: ServerContext['sessions'] = new Set();

@@ -10,7 +10,7 @@ import {
   verifyPassword,
   type StoredCredentials,
 } from './credentials.ts';
-import { confusableWith } from './confusables.ts';
+import { skeleton } from './confusables.ts';
 import { XmppServerError } from './errors.ts';
 import { prepLocal } from './jid.ts';
 import { prepareUsername } from './username.ts';
@@ -95,8 +95,9 @@ export function createAccountStore(
     if (row(username) !== undefined) {
       throw new XmppServerError('account_exists', `account ${username} exists`);
     }
-    const names = (statements.list.all() as { username: string }[]).map((r) => r.username);
-    const lookalike = confusableWith(username, names);
+    const found = statements.lookalike.get(skeleton(username), username) as
+      { username: string } | undefined;
+    const lookalike = found?.username;
     if (lookalike !== undefined) {
       throw new XmppServerError(
         'confusable_username',
@@ -118,7 +119,7 @@ export function createAccountStore(
       const values = await derive(password);
       checkFree(username); // again: another add may have taken a look-alike meanwhile
       try {
-        statements.insert.run(username, ...values, Date.now());
+        statements.insert.run(username, ...values, Date.now(), skeleton(username));
       } catch (error) {
         if (row(username) === undefined) throw error;
         throw new XmppServerError('account_exists', `account ${username} exists`, { cause: error });
@@ -154,13 +155,14 @@ export function createAccountStore(
 
 function prepare(
   db: DatabaseSync,
-): Record<'select' | 'insert' | 'update' | 'remove' | 'list', StatementSync> {
+): Record<'select' | 'insert' | 'update' | 'remove' | 'list' | 'lookalike', StatementSync> {
   const columns =
     'salt, iterations, sha1_stored_key, sha1_server_key, sha256_stored_key, sha256_server_key';
   return {
     select: db.prepare(`SELECT ${columns} FROM accounts WHERE username = ?`),
     insert: db.prepare(
-      `INSERT INTO accounts (username, ${columns}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO accounts (username, ${columns}, created_at, skeleton)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     update: db.prepare(
       `UPDATE accounts SET salt = ?, iterations = ?, sha1_stored_key = ?, sha1_server_key = ?,
@@ -168,6 +170,7 @@ function prepare(
     ),
     remove: db.prepare('DELETE FROM accounts WHERE username = ?'),
     list: db.prepare('SELECT username FROM accounts ORDER BY username'),
+    lookalike: db.prepare('SELECT username FROM accounts WHERE skeleton = ? AND username != ?'),
   };
 }
 

@@ -96,12 +96,3 @@ export function skeleton(username: string): string {
   for (const [pattern, letter] of DIGRAPHS) mapped = mapped.replace(pattern, letter);
   return mapped;
 }
-
-/** The first of `existing` that looks like `username` without being it, if any. */
-export function confusableWith(username: string, existing: Iterable<string>): string | undefined {
-  const target = skeleton(username);
-  for (const name of existing) {
-    if (name !== username && skeleton(name) === target) return name;
-  }
-  return undefined;
-}

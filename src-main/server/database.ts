@@ -4,8 +4,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
+import { skeleton } from './confusables.ts';
+
 export const DATABASE_FILE = 'xmpp.db';
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 export function openServerDatabase(dataDir: string): DatabaseSync {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -17,8 +19,29 @@ export function openServerDatabase(dataDir: string): DatabaseSync {
     PRAGMA foreign_keys = ON;
   `);
   const row = db.prepare('PRAGMA user_version').get() as { user_version: number };
-  if (row.user_version < SCHEMA_VERSION) migrate(db);
+  if (row.user_version < 1) migrate(db);
+  if (row.user_version < SCHEMA_VERSION) addSkeletons(db);
   return db;
+}
+
+/** Version 2: each account's look-alike skeleton (confusables.ts), indexed for registration. */
+function addSkeletons(db: DatabaseSync): void {
+  db.exec('BEGIN');
+  try {
+    db.exec('ALTER TABLE accounts ADD COLUMN skeleton TEXT');
+    const update = db.prepare('UPDATE accounts SET skeleton = ? WHERE username = ?');
+    for (const { username } of db.prepare('SELECT username FROM accounts').all() as {
+      username: string;
+    }[]) {
+      update.run(skeleton(username), username);
+    }
+    db.exec(`CREATE INDEX accounts_skeleton ON accounts (skeleton);
+      PRAGMA user_version = ${SCHEMA_VERSION};
+      COMMIT;`);
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
 }
 
 function migrate(db: DatabaseSync): void {
@@ -58,7 +81,7 @@ function migrate(db: DatabaseSync): void {
       created_at INTEGER NOT NULL,
       expires_at INTEGER NOT NULL
     ) WITHOUT ROWID;
-    PRAGMA user_version = ${SCHEMA_VERSION};
+    PRAGMA user_version = 1;
     COMMIT;
   `);
 }

@@ -51,7 +51,10 @@ export interface XmppServerOptions {
   authMaxLockoutMs?: number;
   /** Longest lockout of an account from everywhere (anyone can cause it); default 60 s. */
   authMaxAccountLockoutMs?: number;
-  /** Items one account's roster may hold (RFC 6121 §2); default 10 000. */
+  /**
+   * Roster items without a subscription (contacts added by roster set, unanswered requests)
+   * one account may hold (RFC 6121 §2); default 10 000. Mutual subscriptions do not count.
+   */
   maxRosterItems?: number;
   /** Subscription requests waiting for one account's answer (RFC 6121 §3.1.3); default 1 000. */
   maxPendingSubscriptions?: number;

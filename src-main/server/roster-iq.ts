@@ -9,7 +9,7 @@ import { NS_ROSTER } from './namespaces.ts';
 import type { SessionRegistry } from './registry.ts';
 import { pushRosterItem, rosterItemElement } from './roster-push.ts';
 import type { RosterStore } from './roster-store.ts';
-import { setItem } from './roster.ts';
+import { rosterFull, setItem } from './roster.ts';
 import type { Subscriptions } from './subscriptions.ts';
 
 export interface RosterIqDeps {
@@ -17,7 +17,7 @@ export interface RosterIqDeps {
   registry: SessionRegistry;
   rosters: RosterStore;
   subscriptions: Subscriptions;
-  /** Items one roster may hold; a set beyond gets policy-violation (RFC 6120 §8.3.3.12). */
+  /** Items without a subscription one roster may hold (roster.ts rosterFull). */
   maxItems: number;
 }
 
@@ -60,7 +60,7 @@ export function registerRosterIq(deps: RosterIqDeps): void {
     const groups = [...new Set(element.getChildren('group').map((g) => g.text()))];
     if (groups.some((group) => group === '')) return errorReply(stanza, 'not-acceptable');
     const name = element.attrs.name === '' ? undefined : element.attrs.name;
-    if (!roster.items.has(contact.bare) && roster.items.size >= maxItems) {
+    if (rosterFull(roster, contact.bare, maxItems)) {
       return errorReply(stanza, 'policy-violation', { text: `roster full (${maxItems} items)` });
     }
     setItem(roster, contact.bare, { name, groups });

@@ -20,6 +20,7 @@ import {
   outboundUnsubscribe,
   outboundUnsubscribed,
   ownerSubscribed,
+  rosterFull,
   type Roster,
   type RosterItem,
 } from './roster.ts';
@@ -34,7 +35,7 @@ export interface SubscriptionDeps {
 }
 
 export interface RosterLimits {
-  /** Items in one roster. */
+  /** Items without a subscription in one roster (roster.ts rosterFull). */
   maxItems: number;
   /** Subscription requests waiting for one account's answer (RFC 6121 §3.1.3). */
   maxPending: number;
@@ -95,11 +96,6 @@ export function createSubscriptions(deps: SubscriptionDeps): Subscriptions {
     origin.send(errorReply(stanza, condition, { text }));
   }
 
-  /** A new item would not fit: the roster is at its limit (a local policy, RFC 6120 §8.3.3.12). */
-  function full(roster: Roster, contact: string): boolean {
-    return !roster.items.has(contact) && roster.items.size >= limits.maxItems;
-  }
-
   function outbound(origin: BoundSession, stanza: Element, to: Jid): void {
     const user = origin.jid;
     const contact = to.bare;
@@ -116,7 +112,8 @@ export function createSubscriptions(deps: SubscriptionDeps): Subscriptions {
           refuse(origin, stanza, 'service-unavailable', 'no such account');
           break;
         }
-        if (full(roster, contact)) {
+        // A roster at its limit takes no more (a local policy, RFC 6120 §8.3.3.12).
+        if (rosterFull(roster, contact, limits.maxItems)) {
           refuse(origin, stanza, 'policy-violation', `roster full (${limits.maxItems} items)`);
           break;
         }
@@ -128,10 +125,6 @@ export function createSubscriptions(deps: SubscriptionDeps): Subscriptions {
         post(stanza);
         break;
       case 'subscribed':
-        if (roster.pending.has(contact) && full(roster, contact)) {
-          refuse(origin, stanza, 'policy-violation', `roster full (${limits.maxItems} items)`);
-          break;
-        }
         // §3.1.5: approve, then send the contact our current presence.
         if (outboundSubscribed(roster, contact)) changed(user, roster, contact);
         if (contactSubscribed(roster, contact)) {

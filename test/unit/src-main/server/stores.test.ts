@@ -47,12 +47,22 @@ describe('account store', () => {
     expect(accounts.list()).toEqual(['admin', 'manager']);
   });
 
+  it('adds the skeleton column to a version 1 database', () => {
+    db.exec(`DROP INDEX accounts_skeleton; ALTER TABLE accounts DROP COLUMN skeleton;
+      INSERT INTO accounts VALUES ('admin', x'00', 4096, x'00', x'00', x'00', x'00', 0);
+      PRAGMA user_version = 1;`);
+    db.close();
+    db = openServerDatabase(dir);
+    const accounts = createAccountStore(db, { iterations: 4096 });
+    expect(() => accounts.checkNew('adm1n', 'pw')).toThrow(/looks too much like .*"admin"/);
+  });
+
   it('removes an account stored under a name today’s rules refuse', () => {
     const accounts = createAccountStore(db, { iterations: 4096 });
     const legacy = 'manager\\40kestrel.test';
-    db.prepare(`INSERT INTO accounts VALUES (?, x'00', 4096, x'00', x'00', x'00', x'00', 0)`).run(
-      legacy,
-    );
+    db.prepare(
+      `INSERT INTO accounts VALUES (?, x'00', 4096, x'00', x'00', x'00', x'00', 0, NULL)`,
+    ).run(legacy);
     expect(accounts.list()).toEqual([legacy]);
     expect(accounts.remove(legacy)).toBe(true);
     expect(accounts.list()).toEqual([]);

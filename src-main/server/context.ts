@@ -22,6 +22,8 @@ export interface ServerCounters {
   authFailures: number;
   /** Login attempts refused unchecked during a lockout. */
   authLocked: number;
+  /** Connections closed at accept time, over a connection limit. */
+  connectionsRefused: number;
 }
 
 export interface SessionOptions {

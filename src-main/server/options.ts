@@ -58,6 +58,18 @@ export interface XmppServerOptions {
   maxRosterItems?: number;
   /** Subscription requests waiting for one account's answer (RFC 6121 §3.1.3); default 1 000. */
   maxPendingSubscriptions?: number;
+  /** Open connections from one non-loopback source address (an IPv6 /64); default 64. */
+  maxConnectionsPerAddress?: number;
+  /** Open connections from loopback sources together (see loopbackIsLocal); default no cap. */
+  maxLoopbackConnections?: number;
+  /** Connections from non-loopback sources that have not bound a resource; default 1 000. */
+  maxUnauthenticatedConnections?: number;
+  /**
+   * Loopback sources are this host's own processes (manager, local workers): they share
+   * maxLoopbackConnections and skip maxUnauthenticatedConnections. Default true; set false
+   * behind a proxy on this host, where remote clients come from 127.0.0.1.
+   */
+  loopbackIsLocal?: boolean;
   /** PBKDF2 iterations for new passwords; default 10 000, at least 4096. */
   scramIterations?: number;
   log?: Logger;
@@ -99,6 +111,10 @@ export function resolveOptions(options: XmppServerOptions): ResolvedOptions {
     authMaxAccountLockoutMs: options.authMaxAccountLockoutMs ?? 60_000,
     maxRosterItems: options.maxRosterItems ?? 10_000,
     maxPendingSubscriptions: options.maxPendingSubscriptions ?? 1_000,
+    maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 64,
+    maxLoopbackConnections: options.maxLoopbackConnections ?? Number.POSITIVE_INFINITY,
+    maxUnauthenticatedConnections: options.maxUnauthenticatedConnections ?? 1_000,
+    loopbackIsLocal: options.loopbackIsLocal ?? true,
     scramIterations: options.scramIterations ?? DEFAULT_ITERATIONS,
     log: options.log ?? silentLogger,
     loopback,
@@ -125,8 +141,18 @@ export function resolveOptions(options: XmppServerOptions): ResolvedOptions {
   if (resolved.maxStanzaBytes < 10_000)
     throw invalid('maxStanzaBytes below 10 000 (RFC 6120 §13.12)');
   if (!(resolved.authFailureDelayMs >= 0)) throw invalid('authFailureDelayMs must not be negative');
-  for (const key of ['authFreeFailures', 'maxRosterItems', 'maxPendingSubscriptions'] as const) {
+  for (const key of [
+    'authFreeFailures',
+    'maxRosterItems',
+    'maxPendingSubscriptions',
+    'maxConnectionsPerAddress',
+    'maxUnauthenticatedConnections',
+  ] as const) {
     if (!Number.isInteger(resolved[key])) throw invalid(`${key} must be a whole number`);
+  }
+  const loopbackCap = resolved.maxLoopbackConnections;
+  if (!(loopbackCap >= 1) || (loopbackCap !== Infinity && !Number.isInteger(loopbackCap))) {
+    throw invalid('maxLoopbackConnections must be a whole number ≥ 1 (or Infinity)');
   }
   if (!Number.isInteger(resolved.scramIterations) || resolved.scramIterations < MIN_ITERATIONS) {
     throw invalid(`scramIterations must be an integer ≥ ${MIN_ITERATIONS}`);

@@ -7,6 +7,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { createAccountStore, type AccountStore } from './account-store.ts';
 import { createAuthThrottle } from './auth-throttle.ts';
 import { loadCertificate } from './certificate.ts';
+import { createConnectionLimits, type ConnectionLimits } from './connection-limits.ts';
 import type { ServerContext, ServerCounters } from './context.ts';
 import { openServerDatabase } from './database.ts';
 import { registerDisco } from './disco.ts';
@@ -74,6 +75,7 @@ export function createXmppServer(input: XmppServerOptions): XmppServer {
     logins: 0,
     authFailures: 0,
     authLocked: 0,
+    connectionsRefused: 0,
   };
 
   function removeAccount(name: string): boolean {
@@ -113,6 +115,13 @@ export function createXmppServer(input: XmppServerOptions): XmppServer {
 
   const sessions: ServerContext['sessions'] = new Set();
   let listener: Listener | undefined;
+  const admission: ConnectionLimits = createConnectionLimits({
+    maxPerAddress: options.maxConnectionsPerAddress,
+    maxLoopback: options.maxLoopbackConnections,
+    maxUnauthenticated: options.maxUnauthenticatedConnections,
+    loopbackIsLocal: options.loopbackIsLocal,
+    log,
+  });
   let certFile: string | undefined;
   let stopping: Promise<void> | undefined;
   const keepalive = createKeepAlive({
@@ -159,7 +168,16 @@ export function createXmppServer(input: XmppServerOptions): XmppServer {
       counters,
       sessions,
     };
-    listener = await listen(options.host, options.port, (socket) => acceptSession(socket, ctx));
+    listener = await listen(options.host, options.port, (socket) => {
+      const slot = admission.admit(socket.remoteAddress ?? '');
+      if (slot === undefined) {
+        // Refused at accept time: closed before a byte is read or a session is made.
+        counters.connectionsRefused++;
+        socket.destroy();
+        return;
+      }
+      acceptSession(socket, ctx, slot);
+    });
     log.info('listening', { host: options.host, port: listener.port, domain });
     return { port: listener.port };
   }
@@ -177,6 +195,7 @@ export function createXmppServer(input: XmppServerOptions): XmppServer {
       }
     }
     keepalive.stop();
+    admission.close();
     await closing?.catch((error: unknown) => errors.push(error));
     for (const step of [() => rosters.flush(), () => db.close()]) {
       try {

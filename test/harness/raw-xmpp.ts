@@ -40,7 +40,9 @@ export function rawConnect(port: number, options: RawConnectOptions = {}): Promi
     });
     const closed = new Promise<void>((done) => socket.once('close', () => done()));
     socket.once('error', reject);
-    socket.once('connect', () =>
+    socket.once('connect', () => {
+      // From now on a reset (a refused connection) shows as `closed`, not as an error.
+      socket.on('error', () => undefined);
       resolve({
         send: (data) => void socket.write(data),
         end: () => void socket.end(),
@@ -65,8 +67,8 @@ export function rawConnect(port: number, options: RawConnectOptions = {}): Promi
             check();
           });
         },
-      }),
-    );
+      });
+    });
   });
 }
 
@@ -79,6 +81,18 @@ export async function rawLogin(
   resource: string,
 ): Promise<RawClient> {
   const client = await rawStream(port, domain);
+  await loginOn(client, domain, user, password, resource);
+  return client;
+}
+
+/** On a stream with its features received: PLAIN login, bind, initial presence. */
+export async function loginOn(
+  client: RawClient,
+  domain: string,
+  user: string,
+  password: string,
+  resource: string,
+): Promise<void> {
   client.send(plainAuth(user, password));
   await client.waitFor(/<success/);
   client.send(streamHeader(domain));
@@ -89,7 +103,27 @@ export async function rawLogin(
   );
   await client.waitFor(/<\/jid>/);
   client.send('<presence/>');
-  return client;
+}
+
+/**
+ * Connects and opens a stream: 'accepted' once the server sends its features, 'refused' if it
+ * closes the connection without a byte (a connection limit).
+ */
+export async function connectOutcome(
+  port: number,
+  domain: string,
+  options: RawConnectOptions = {},
+): Promise<{ outcome: 'accepted' | 'refused'; client: RawClient }> {
+  const client = await rawConnect(port, options);
+  client.send(streamHeader(domain));
+  const features = client.waitFor(/<\/stream:features>/, 10_000).then(() => 'accepted' as const);
+  const closed = client.closed.then(() => 'refused' as const);
+  const outcome = await Promise.race([features, closed]);
+  features.catch(() => undefined);
+  if (outcome === 'refused' && client.received() !== '') {
+    throw new Error(`closed after sending ${client.received().slice(0, 200)}`);
+  }
+  return { outcome, client };
 }
 
 /** Opens a stream and waits for its features (the server accepted the connection). */

@@ -10,12 +10,20 @@ import {
   verifyPassword,
   type StoredCredentials,
 } from './credentials.ts';
+import { skeleton } from './confusables.ts';
 import { XmppServerError } from './errors.ts';
 import { prepLocal } from './jid.ts';
+import { prepareUsername } from './username.ts';
 
 export interface AccountStore {
-  /** Creates an account; the username is normalised like a JID localpart (lowercase). */
+  /**
+   * Creates an account; the username is prepared like a JID localpart (PRECIS, lowercase).
+   * Refuses a name that is not a valid username (invalid_username), that exists
+   * (account_exists) or that looks like an existing one (confusable_username).
+   */
   add(username: string, password: string): Promise<void>;
+  /** The prepared name if `add` would take it with this password now; else throws as add does. */
+  checkNew(username: string, password: string): string;
   /** Deletes an account and its roster; false if there was none. */
   remove(username: string): boolean;
   /** Normalised usernames, sorted. */
@@ -82,20 +90,45 @@ export function createAccountStore(
     ];
   }
 
+  /** Throws unless `username` (prepared) is free and looks like no other account. */
+  function checkFree(username: string): void {
+    if (row(username) !== undefined) {
+      throw new XmppServerError('account_exists', `account ${username} exists`);
+    }
+    const found = statements.lookalike.get(skeleton(username), username) as
+      { username: string } | undefined;
+    const lookalike = found?.username;
+    if (lookalike !== undefined) {
+      throw new XmppServerError(
+        'confusable_username',
+        `${JSON.stringify(username)} looks too much like the existing account ${JSON.stringify(lookalike)}`,
+      );
+    }
+  }
+
   return {
+    checkNew(name, password) {
+      const username = checkUsername(name);
+      checkPassword(password);
+      checkFree(username);
+      return username;
+    },
     async add(name, password) {
       const username = checkUsername(name);
+      checkFree(username);
       const values = await derive(password);
+      checkFree(username); // again: another add may have taken a look-alike meanwhile
       try {
-        statements.insert.run(username, ...values, Date.now());
+        statements.insert.run(username, ...values, Date.now(), skeleton(username));
       } catch (error) {
         if (row(username) === undefined) throw error;
         throw new XmppServerError('account_exists', `account ${username} exists`, { cause: error });
       }
     },
     remove(name) {
-      const username = prepLocal(name);
-      return username !== undefined && statements.remove.run(username).changes > 0;
+      // A name stored before today's username rules may not prepare any more: match it as is.
+      const username = prepLocal(name) ?? name;
+      return statements.remove.run(username).changes > 0;
     },
     list() {
       return (statements.list.all() as { username: string }[]).map((r) => r.username);
@@ -122,13 +155,14 @@ export function createAccountStore(
 
 function prepare(
   db: DatabaseSync,
-): Record<'select' | 'insert' | 'update' | 'remove' | 'list', StatementSync> {
+): Record<'select' | 'insert' | 'update' | 'remove' | 'list' | 'lookalike', StatementSync> {
   const columns =
     'salt, iterations, sha1_stored_key, sha1_server_key, sha256_stored_key, sha256_server_key';
   return {
     select: db.prepare(`SELECT ${columns} FROM accounts WHERE username = ?`),
     insert: db.prepare(
-      `INSERT INTO accounts (username, ${columns}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO accounts (username, ${columns}, created_at, skeleton)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     update: db.prepare(
       `UPDATE accounts SET salt = ?, iterations = ?, sha1_stored_key = ?, sha1_server_key = ?,
@@ -136,15 +170,19 @@ function prepare(
     ),
     remove: db.prepare('DELETE FROM accounts WHERE username = ?'),
     list: db.prepare('SELECT username FROM accounts ORDER BY username'),
+    lookalike: db.prepare('SELECT username FROM accounts WHERE skeleton = ? AND username != ?'),
   };
 }
 
 export function checkUsername(name: string): string {
-  const username = prepLocal(name);
-  if (username === undefined) {
-    throw new XmppServerError('invalid_username', `not a valid username: ${JSON.stringify(name)}`);
+  const result = prepareUsername(name);
+  if (!result.ok) {
+    throw new XmppServerError(
+      'invalid_username',
+      `not a valid username: ${JSON.stringify(name)}: ${result.reason}`,
+    );
   }
-  return username;
+  return result.username;
 }
 
 function checkPassword(password: string): void {

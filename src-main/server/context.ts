@@ -20,6 +20,10 @@ export interface ServerCounters {
   stanzasRouted: number;
   logins: number;
   authFailures: number;
+  /** Login attempts refused unchecked during a lockout. */
+  authLocked: number;
+  /** Connections closed at accept time, over a connection limit. */
+  connectionsRefused: number;
 }
 
 export interface SessionOptions {

@@ -4,6 +4,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
+import { skeleton } from './confusables.ts';
+
 export const DATABASE_FILE = 'xmpp.db';
 
 export function openServerDatabase(dataDir: string): DatabaseSync {
@@ -17,15 +19,40 @@ export function openServerDatabase(dataDir: string): DatabaseSync {
   `);
   const row = db.prepare('PRAGMA user_version').get() as { user_version: number };
   if (row.user_version < 1) migrate(db);
-  if (row.user_version < 2) addRoles(db);
+  if (row.user_version < 2) addSkeletons(db);
+  if (row.user_version < 3) addRoles(db);
   return db;
 }
 
+/** Version 2: each account's look-alike skeleton (confusables.ts), indexed for registration. */
+function addSkeletons(db: DatabaseSync): void {
+  db.exec('BEGIN');
+  try {
+    db.exec('ALTER TABLE accounts ADD COLUMN skeleton TEXT');
+    const update = db.prepare('UPDATE accounts SET skeleton = ? WHERE username = ?');
+    for (const { username } of db.prepare('SELECT username FROM accounts').all() as {
+      username: string;
+    }[]) {
+      update.run(skeleton(username), username);
+    }
+    db.exec(`CREATE INDEX accounts_skeleton ON accounts (skeleton);
+      PRAGMA user_version = 2;
+      COMMIT;`);
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
 /**
- * Version 2: the accounts' roles in the pool (account-roles.ts) and the roles an invite grants.
+ * Version 3: the accounts' roles in the pool (account-roles.ts) and the roles an invite grants.
  * Accounts made before roles existed keep what they could do: submit and work.
  */
 function addRoles(db: DatabaseSync): void {
+  const columns = db.prepare('PRAGMA table_info(invites)').all() as { name: string }[];
+  const inviteRoles = columns.some((c) => c.name === 'roles')
+    ? ''
+    : 'ALTER TABLE invites ADD COLUMN roles TEXT;';
   db.exec(`
     BEGIN;
     CREATE TABLE IF NOT EXISTS account_roles (
@@ -33,10 +60,10 @@ function addRoles(db: DatabaseSync): void {
       role TEXT NOT NULL,
       PRIMARY KEY (username, role)
     ) WITHOUT ROWID;
-    ALTER TABLE invites ADD COLUMN roles TEXT;
+    ${inviteRoles}
     INSERT OR IGNORE INTO account_roles (username, role)
       SELECT username, role FROM accounts, (SELECT 'submitter' AS role UNION SELECT 'worker');
-    PRAGMA user_version = 2;
+    PRAGMA user_version = 3;
     COMMIT;
   `);
 }

@@ -9,6 +9,7 @@ import { NS_STANZA_ERRORS, NS_STREAM_ERRORS } from './namespaces.ts';
  * - invalid_username / invalid_password: an account name is not a valid JID localpart
  *   (RFC 7622 §3.3), or a password is empty or too long.
  * - account_exists / no_such_account: add() of an existing name, change of a missing one.
+ * - confusable_username: add() of a name that looks like an existing account (TR39 skeleton).
  * - invalid_invite: an invite token is unknown, used or expired.
  * - tls_setup_failed: the certificate could not be loaded or generated.
  * - listen_failed: the TCP port could not be bound.
@@ -19,6 +20,7 @@ export type XmppServerErrorCode =
   | 'invalid_username'
   | 'invalid_password'
   | 'account_exists'
+  | 'confusable_username'
   | 'no_such_account'
   | 'invalid_invite'
   | 'invalid_role'

@@ -1,6 +1,8 @@
 // JIDs as the server needs them (RFC 7622): parsed, checked and normalised once at the edge so
-// the routing table can compare plain strings. The PRECIS profiles are approximated with
+// the routing table can compare plain strings. Localparts get the same PRECIS preparation as
+// usernames everywhere else (username.ts); resourceparts and domains are approximated with
 // Unicode normalisation and case mapping, which is what matters for equal addresses.
+import { prepUsername } from './username.ts';
 
 export interface Jid {
   local: string;
@@ -13,17 +15,12 @@ export interface Jid {
 }
 
 const MAX_PART_BYTES = 1023; // RFC 7622 §3.2–3.4
-// RFC 7622 §3.3.1: characters a localpart may not contain; PRECIS IdentifierClass (RFC 8264
-// §4.2) also excludes spaces and controls.
-const LOCAL_FORBIDDEN = /["&'/:<>@\s\p{Cc}]/u;
 const DOMAIN_FORBIDDEN = /[\s"&'/:<>@\\\p{Cc}]/u;
 const CONTROLS = /\p{Cc}/u;
 
-/** The UsernameCaseMapped profile (RFC 8265 §3.3), approximately; undefined if not allowed. */
+/** The UsernameCaseMapped profile (RFC 8265 §3.3) for a localpart; undefined if not allowed. */
 export function prepLocal(local: string): string | undefined {
-  const prepped = local.normalize('NFKC').toLowerCase().normalize('NFC');
-  if (prepped === '' || LOCAL_FORBIDDEN.test(prepped)) return undefined;
-  return byteLength(prepped) <= MAX_PART_BYTES ? prepped : undefined;
+  return prepUsername(local);
 }
 
 /** The OpaqueString profile (RFC 8265 §4.2), approximately; undefined if not allowed. */

@@ -33,10 +33,43 @@ export interface XmppServerOptions {
   maxStanzaBytes?: number;
   /** Output queued for a client that does not read before it is cut off; default 8 MiB. */
   maxQueuedBytes?: number;
-  /** Failed logins per stream before it is closed; default 3. */
+  /** Failed or refused logins per stream before it is closed; default 3. */
   maxAuthFailures?: number;
-  /** Extra delay per recent failed login from one address; default 100 ms (capped at 3 s). */
+  /**
+   * Delay of a login's verdict per recent failure of that account from that address, given to
+   * success and failure alike; default 100 ms (capped at 3 s).
+   */
   authFailureDelayMs?: number;
+  /**
+   * Failed logins of one account from one address before it is locked out there; default 5.
+   * The account from anywhere, and the address against any account, lock after 4× as many.
+   */
+  authFreeFailures?: number;
+  /** The first lockout, doubled by each further failure; default 1 000 ms. */
+  authLockoutMs?: number;
+  /** Longest lockout of an account from one address, and of an address; default 15 min. */
+  authMaxLockoutMs?: number;
+  /** Longest lockout of an account from everywhere (anyone can cause it); default 60 s. */
+  authMaxAccountLockoutMs?: number;
+  /**
+   * Roster items without a subscription (contacts added by roster set, unanswered requests)
+   * one account may hold (RFC 6121 §2); default 10 000. Mutual subscriptions do not count.
+   */
+  maxRosterItems?: number;
+  /** Subscription requests waiting for one account's answer (RFC 6121 §3.1.3); default 1 000. */
+  maxPendingSubscriptions?: number;
+  /** Open connections from one non-loopback source address (an IPv6 /64); default 64. */
+  maxConnectionsPerAddress?: number;
+  /** Open connections from loopback sources together (see loopbackIsLocal); default no cap. */
+  maxLoopbackConnections?: number;
+  /** Connections from non-loopback sources that have not bound a resource; default 1 000. */
+  maxUnauthenticatedConnections?: number;
+  /**
+   * Loopback sources are this host's own processes (manager, local workers): they share
+   * maxLoopbackConnections and skip maxUnauthenticatedConnections. Default true; set false
+   * behind a proxy on this host, where remote clients come from 127.0.0.1.
+   */
+  loopbackIsLocal?: boolean;
   /** PBKDF2 iterations for new passwords; default 10 000, at least 4096. */
   scramIterations?: number;
   log?: Logger;
@@ -72,6 +105,16 @@ export function resolveOptions(options: XmppServerOptions): ResolvedOptions {
     maxQueuedBytes: options.maxQueuedBytes ?? 8 * 1024 * 1024,
     maxAuthFailures: options.maxAuthFailures ?? 3,
     authFailureDelayMs: options.authFailureDelayMs ?? 100,
+    authFreeFailures: options.authFreeFailures ?? 5,
+    authLockoutMs: options.authLockoutMs ?? 1_000,
+    authMaxLockoutMs: options.authMaxLockoutMs ?? 15 * 60_000,
+    authMaxAccountLockoutMs: options.authMaxAccountLockoutMs ?? 60_000,
+    maxRosterItems: options.maxRosterItems ?? 10_000,
+    maxPendingSubscriptions: options.maxPendingSubscriptions ?? 1_000,
+    maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 64,
+    maxLoopbackConnections: options.maxLoopbackConnections ?? Number.POSITIVE_INFINITY,
+    maxUnauthenticatedConnections: options.maxUnauthenticatedConnections ?? 1_000,
+    loopbackIsLocal: options.loopbackIsLocal ?? true,
     scramIterations: options.scramIterations ?? DEFAULT_ITERATIONS,
     log: options.log ?? silentLogger,
     loopback,
@@ -85,6 +128,12 @@ export function resolveOptions(options: XmppServerOptions): ResolvedOptions {
     'maxStanzaBytes',
     'maxQueuedBytes',
     'maxAuthFailures',
+    'authFreeFailures',
+    'authLockoutMs',
+    'authMaxLockoutMs',
+    'authMaxAccountLockoutMs',
+    'maxRosterItems',
+    'maxPendingSubscriptions',
   ] as const) {
     if (!Number.isFinite(resolved[key]) || resolved[key] <= 0)
       throw invalid(`${key} must be positive`);
@@ -92,6 +141,19 @@ export function resolveOptions(options: XmppServerOptions): ResolvedOptions {
   if (resolved.maxStanzaBytes < 10_000)
     throw invalid('maxStanzaBytes below 10 000 (RFC 6120 §13.12)');
   if (!(resolved.authFailureDelayMs >= 0)) throw invalid('authFailureDelayMs must not be negative');
+  for (const key of [
+    'authFreeFailures',
+    'maxRosterItems',
+    'maxPendingSubscriptions',
+    'maxConnectionsPerAddress',
+    'maxUnauthenticatedConnections',
+  ] as const) {
+    if (!Number.isInteger(resolved[key])) throw invalid(`${key} must be a whole number`);
+  }
+  const loopbackCap = resolved.maxLoopbackConnections;
+  if (!(loopbackCap >= 1) || (loopbackCap !== Infinity && !Number.isInteger(loopbackCap))) {
+    throw invalid('maxLoopbackConnections must be a whole number ≥ 1 (or Infinity)');
+  }
   if (!Number.isInteger(resolved.scramIterations) || resolved.scramIterations < MIN_ITERATIONS) {
     throw invalid(`scramIterations must be an integer ≥ ${MIN_ITERATIONS}`);
   }

@@ -7,13 +7,14 @@ import { parseJid, type Jid } from './jid.ts';
 import type { BoundSession, SessionRegistry } from './registry.ts';
 import type { RosterStore } from './roster-store.ts';
 import { contactSubscribed, ownerSubscribed } from './roster.ts';
-import { createSubscriptions, type Subscriptions } from './subscriptions.ts';
+import { createSubscriptions, type RosterLimits, type Subscriptions } from './subscriptions.ts';
 
 export interface PresenceDeps {
   domain: string;
   registry: SessionRegistry;
   rosters: RosterStore;
   accountExists: (local: string) => boolean;
+  limits: RosterLimits;
 }
 
 export interface PresenceService {
@@ -28,6 +29,8 @@ export interface PresenceService {
 }
 
 const SUBSCRIPTION_TYPES = new Set(['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed']);
+/** Directed presences one session remembers (§4.6); beyond, they are sent but not followed up. */
+const MAX_DIRECTED = 1_000;
 
 export function createPresence(deps: PresenceDeps): PresenceService {
   const { domain, registry, rosters } = deps;
@@ -63,16 +66,19 @@ export function createPresence(deps: PresenceDeps): PresenceService {
       return true;
     }
     if (type !== undefined && SUBSCRIPTION_TYPES.has(type)) {
-      subscriptions.outbound(origin, stanza, to.bare);
+      subscriptions.outbound(origin, stanza, to);
       return true;
     }
     if (type !== undefined && type !== 'unavailable' && type !== 'error') return false;
+    // RFC 6121 §8.5.1: presence to an account that does not exist is ignored, and leaves no
+    // state behind.
+    if (to.local !== '' && !deps.accountExists(to.local)) return true;
     // §4.6: directed presence to someone who does not get our broadcasts is remembered, so
     // they hear our unavailable presence too; an unavailable or error one forgets them.
     const roster = rosters.load(origin.jid.local);
     if (to.bare !== origin.jid.bare && !contactSubscribed(roster, to.bare)) {
-      if (type === undefined) origin.directed.add(to.full);
-      else origin.directed.delete(to.full);
+      if (type !== undefined) origin.directed.delete(to.full);
+      else if (origin.directed.size < MAX_DIRECTED) origin.directed.add(to.full);
     }
     post(stanza);
     return true;

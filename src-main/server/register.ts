@@ -53,28 +53,47 @@ export async function handleUnauthenticated(
 
   const fields = submittedFields(query);
   const token = fields.get('token') ?? state.token;
-  const username = prepLocal(fields.get('username') ?? '');
+  const name = fields.get('username') ?? '';
   const password = fields.get('password') ?? '';
-  if (token === undefined || !deps.invites.check(token, username)) {
+  if (token === undefined || !deps.invites.check(token, prepLocal(name))) {
     return errorReply(stanza, 'forbidden', { text: 'Registration is by invitation only' });
   }
-  if (username === undefined) return errorReply(stanza, 'jid-malformed');
-  if (password === '') return errorReply(stanza, 'not-acceptable', { text: 'empty password' });
-  if (deps.accounts.exists(username)) return errorReply(stanza, 'conflict');
+  // Everything that can refuse the name or password is checked before the invite is spent.
+  let username: string;
+  try {
+    username = deps.accounts.checkNew(name, password);
+  } catch (error) {
+    return refusal(stanza, error);
+  }
   const roles = deps.invites.rolesOf(token);
-  if (!deps.invites.consume(token, username)) return errorReply(stanza, 'forbidden');
   try {
     await deps.accounts.add(username, password);
   } catch (error) {
-    if (error instanceof XmppServerError && error.code === 'account_exists') {
-      return errorReply(stanza, 'conflict');
-    }
-    if (error instanceof XmppServerError) return errorReply(stanza, 'not-acceptable');
-    throw error;
+    return refusal(stanza, error);
+  }
+  if (!deps.invites.consume(token, username)) {
+    // Spent by another registration while the password was being hashed: that one won.
+    deps.accounts.remove(username);
+    return errorReply(stanza, 'forbidden', { text: 'The invite token is invalid or expired' });
   }
   deps.roles.set(username, roles); // what the invite was for: by default, a worker
   state.token = undefined;
   return iqResult(stanza);
+}
+
+/** XEP-0077 §3.1 errors for a refused name or password; anything else is the server's fault. */
+function refusal(stanza: Element, error: unknown): Element {
+  if (!(error instanceof XmppServerError)) throw error;
+  switch (error.code) {
+    case 'account_exists':
+      return errorReply(stanza, 'conflict');
+    case 'confusable_username':
+      return errorReply(stanza, 'conflict', { text: error.message });
+    case 'invalid_username':
+      return errorReply(stanza, 'jid-malformed', { text: error.message });
+    default:
+      return errorReply(stanza, 'not-acceptable', { text: error.message });
+  }
 }
 
 /** Register IQs from authenticated users: their registration, password change, removal. */

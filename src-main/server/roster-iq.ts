@@ -9,7 +9,7 @@ import { NS_ROSTER } from './namespaces.ts';
 import type { SessionRegistry } from './registry.ts';
 import { pushRosterItem, rosterItemElement } from './roster-push.ts';
 import type { RosterStore } from './roster-store.ts';
-import { setItem } from './roster.ts';
+import { rosterFull, setItem } from './roster.ts';
 import type { Subscriptions } from './subscriptions.ts';
 
 export interface RosterIqDeps {
@@ -17,14 +17,19 @@ export interface RosterIqDeps {
   registry: SessionRegistry;
   rosters: RosterStore;
   subscriptions: Subscriptions;
+  /** Items without a subscription one roster may hold (roster.ts rosterFull). */
+  maxItems: number;
 }
 
-export function registerRosterIq({ iq, registry, rosters, subscriptions }: RosterIqDeps): void {
+export function registerRosterIq(deps: RosterIqDeps): void {
+  const { iq, registry, rosters, subscriptions, maxItems } = deps;
   iq.on(['self'], 'get', NS_ROSTER, 'query', ({ stanza, origin }) => {
     const roster = rosters.load(origin.jid.local);
     origin.interested = true;
-    const items = [...roster.items].map(([contact, item]) => rosterItemElement(contact, item));
-    return iqResult(stanza, xml('query', { xmlns: NS_ROSTER }, ...items));
+    // Appended one by one: a spread of every item as arguments overflows the stack.
+    const query = xml('query', { xmlns: NS_ROSTER });
+    for (const [contact, item] of roster.items) query.append(rosterItemElement(contact, item));
+    return iqResult(stanza, query);
   });
 
   iq.on(['self'], 'set', NS_ROSTER, 'query', ({ stanza, payload, origin }) => {
@@ -55,6 +60,9 @@ export function registerRosterIq({ iq, registry, rosters, subscriptions }: Roste
     const groups = [...new Set(element.getChildren('group').map((g) => g.text()))];
     if (groups.some((group) => group === '')) return errorReply(stanza, 'not-acceptable');
     const name = element.attrs.name === '' ? undefined : element.attrs.name;
+    if (rosterFull(roster, contact.bare, maxItems)) {
+      return errorReply(stanza, 'policy-violation', { text: `roster full (${maxItems} items)` });
+    }
     setItem(roster, contact.bare, { name, groups });
     rosters.save(user.local, roster, contact.bare);
     afterReply(() =>

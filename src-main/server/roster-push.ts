@@ -10,16 +10,14 @@ let pushes = 0;
 
 export function rosterItemElement(contact: string, item: RosterItem | undefined): Element {
   if (item === undefined) return xml('item', { jid: contact, subscription: 'remove' });
-  return xml(
-    'item',
-    {
-      jid: contact,
-      subscription: item.subscription,
-      ask: item.ask ? 'subscribe' : undefined,
-      name: item.name,
-    },
-    ...item.groups.map((group) => xml('group', {}, group)),
-  );
+  const element = xml('item', {
+    jid: contact,
+    subscription: item.subscription,
+    ask: item.ask ? 'subscribe' : undefined,
+    name: item.name,
+  });
+  for (const group of item.groups) element.append(xml('group', {}, group));
+  return element;
 }
 
 /** Pushes the current state of one item to every resource of `bareJid` that asked for the roster. */

@@ -154,3 +154,18 @@ export function setItem(
   item.name = details.name;
   item.groups = details.groups;
 }
+
+/**
+ * Whether a new item for `contact` would pass the roster's limit. Only items without a
+ * subscription count (roster sets, unanswered requests): a mutual subscription needs the
+ * contact's consent, so those are bounded by the number of accounts, and a manager's roster
+ * with one item per worker may grow with the pool. Scans only a roster already that large.
+ */
+export function rosterFull(roster: Roster, contact: string, maxItems: number): boolean {
+  if (roster.items.has(contact) || roster.items.size < maxItems) return false;
+  let unilateral = 0;
+  for (const item of roster.items.values()) {
+    if (item.subscription === 'none' && ++unilateral >= maxItems) return true;
+  }
+  return false;
+}

@@ -1,11 +1,13 @@
 // SASL on the wire (RFC 6120 §6.4): <auth/>, <challenge/>, <response/>, <success/>,
-// <failure/> and <abort/>, base64 in both directions. A failed login is answered late (the
-// throttle decides how late) and the stream is closed after a few, as §6.4.5 allows.
+// <failure/> and <abort/>, base64 in both directions. The message that decides a login goes
+// through the throttle first: during a lockout it is refused with temporary-auth-failure
+// (§6.5.10) unchecked; otherwise its verdict, success or not, is answered as late as the
+// throttle says. The stream is closed after a few failures, as §6.4.5 allows.
 import { xml, type Element } from '@xmpp/xml';
 
-import type { AuthThrottle } from './auth-throttle.ts';
+import type { AuthThrottle, Verdict } from './auth-throttle.ts';
 import { NS_SASL } from './namespaces.ts';
-import type { SaslExchange, SaslFailure, SaslService, SaslStep } from './sasl.ts';
+import type { SaslExchange, SaslFailure, SaslOutcome, SaslService, SaslStep } from './sasl.ts';
 
 export interface SaslHost {
   readonly secure: boolean;
@@ -26,6 +28,8 @@ export interface SaslNegotiationOptions {
   plainWithoutTls: boolean;
   maxFailures: number;
   onFailure?: () => void;
+  /** An attempt refused because of a lockout. */
+  onLocked?: () => void;
 }
 
 export interface SaslNegotiation {
@@ -61,10 +65,21 @@ export function createSaslNegotiation(
     );
   }
 
-  function apply(step: SaslStep): void {
+  /** A failure that counts against the stream's limit (§6.4.5). */
+  function counted(condition: SaslFailure, text?: string): void {
+    failures++;
+    failure(condition, text);
+    if (failures >= options.maxFailures) host.tooManyFailures();
+  }
+
+  function apply(step: SaslStep | SaslOutcome): void {
     if (!host.open) return;
     if (step.kind === 'challenge') {
       host.send(xml('challenge', { xmlns: NS_SASL }, encode(step.data)));
+      return;
+    }
+    if (step.kind === 'verdict') {
+      judge(step);
       return;
     }
     if (step.kind === 'success') {
@@ -79,17 +94,37 @@ export function createSaslNegotiation(
       failure(step.condition, step.text);
       return;
     }
-    // §6.4.5: not-authorized, late, and only a few times per stream.
-    failures++;
-    options.onFailure?.();
+    counted('not-authorized');
+  }
+
+  /** The throttle decides whether and when the credentials are checked and answered. */
+  function judge(step: Extract<SaslStep, { kind: 'verdict' }>): void {
     busy = true;
     exchange = undefined;
-    setTimeout(() => {
-      busy = false;
-      if (!host.open) return;
-      failure('not-authorized');
-      if (failures >= options.maxFailures) host.tooManyFailures();
-    }, throttle.failed(host.remoteAddress)).unref();
+    throttle.attempt(step.username, host.remoteAddress, step.decide, verdictOf).then(
+      (result) => {
+        if (result.locked) {
+          busy = false;
+          options.onLocked?.();
+          if (!host.open) return;
+          const seconds = Math.ceil(result.retryAfterMs / 1000);
+          counted('temporary-auth-failure', `too many failed logins: try again in ${seconds} s`);
+          return;
+        }
+        // Counted when decided, also for a client that did not wait for the answer.
+        if (verdictOf(result.outcome) === 'denied') options.onFailure?.();
+        const answer = () => {
+          busy = false;
+          apply(result.outcome);
+        };
+        if (result.delayMs === 0) answer();
+        else setTimeout(answer, result.delayMs).unref();
+      },
+      () => {
+        busy = false;
+        if (host.open) failure('malformed-request');
+      },
+    );
   }
 
   function run(message: string | undefined): void {
@@ -98,28 +133,14 @@ export function createSaslNegotiation(
       failure('incorrect-encoding');
       return;
     }
-    let step: SaslStep | Promise<SaslStep>;
+    let step: SaslStep;
     try {
       step = exchange.step(message);
     } catch {
       failure('malformed-request');
       return;
     }
-    if (!(step instanceof Promise)) {
-      apply(step);
-      return;
-    }
-    busy = true;
-    step.then(
-      (result) => {
-        busy = false;
-        apply(result);
-      },
-      () => {
-        busy = false;
-        if (host.open) failure('malformed-request');
-      },
-    );
+    apply(step);
   }
 
   return {
@@ -169,4 +190,9 @@ function decode(text: string): string | undefined {
   const compact = text.replace(/\s+/g, '');
   if (!BASE64.test(compact) || compact.length % 4 !== 0) return undefined;
   return Buffer.from(compact, 'base64').toString('utf8');
+}
+
+function verdictOf(outcome: SaslOutcome): Verdict {
+  if (outcome.kind === 'success') return 'granted';
+  return outcome.condition === 'not-authorized' ? 'denied' : 'void';
 }

@@ -4,7 +4,6 @@
 // keyed hash in memory, so the next PLAIN login of that account costs one HMAC.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-import { saslPrep } from '../xmpp/scram.ts';
 import type { AccountStore } from './account-store.ts';
 import { DEFAULT_ITERATIONS, verifyPassword, type ScramDigest } from './credentials.ts';
 import { prepLocal } from './jid.ts';
@@ -18,16 +17,27 @@ export type SaslFailure =
   | 'invalid-authzid'
   | 'invalid-mechanism'
   | 'malformed-request'
-  | 'not-authorized';
+  | 'not-authorized'
+  | 'temporary-auth-failure';
 
-export type SaslStep =
-  | { kind: 'challenge'; data: string }
+/** How an exchange ends. */
+export type SaslOutcome =
   | { kind: 'success'; username: string; data: string | undefined }
   | { kind: 'failure'; condition: SaslFailure; text: string };
 
+export type SaslStep =
+  | { kind: 'challenge'; data: string }
+  | SaslOutcome
+  /**
+   * The message that decides the login: who it is for (the prepared username, undefined if
+   * the name is not valid), and the check of the credentials, run only if the throttle
+   * allows an attempt now.
+   */
+  | { kind: 'verdict'; username: string | undefined; decide(): SaslOutcome | Promise<SaslOutcome> };
+
 export interface SaslExchange {
   /** Feeds the next client message (decoded, as a UTF-8 string). */
-  step(message: string): SaslStep | Promise<SaslStep>;
+  step(message: string): SaslStep;
 }
 
 export interface SaslService {
@@ -46,7 +56,7 @@ export function createSaslService(accounts: AccountStore, domain: string): SaslS
     createHmac('sha256', secret).update(`${username}\0${password}`).digest();
 
   /** RFC 6120 §6.3.8: an authzid, if any, must be the account's own bare JID. */
-  function authorize(username: string, authzid: string | undefined): SaslStep {
+  function authorize(username: string, authzid: string | undefined): SaslOutcome {
     if (
       authzid !== undefined &&
       authzid !== '' &&
@@ -58,10 +68,13 @@ export function createSaslService(accounts: AccountStore, domain: string): SaslS
   }
 
   function scram(digest: ScramDigest): SaslExchange {
+    let tried: string | undefined;
+    let steps = 0;
     const server = createScramServer({
       digest,
       lookup(name) {
         const username = prepLocal(name);
+        tried = username;
         const stored = username === undefined ? undefined : accounts.credentials(username);
         if (username === undefined || stored === undefined) return undefined;
         return { username, salt: stored.salt, iterations: stored.iterations, keys: stored[digest] };
@@ -72,26 +85,31 @@ export function createSaslService(accounts: AccountStore, domain: string): SaslS
         iterations: DEFAULT_ITERATIONS,
       }),
     });
+    const finish = (message: string): SaslOutcome => {
+      const result = server.step(message);
+      if (result.kind === 'continue') {
+        return { kind: 'failure', condition: 'malformed-request', text: 'unexpected message' };
+      }
+      if (result.kind === 'failure') return result;
+      const authorized = authorize(result.username, result.authzid);
+      return authorized.kind === 'success' ? { ...authorized, data: result.message } : authorized;
+    };
     return {
       step(message) {
+        // RFC 5802 §5: client-first, then client-final, which holds the proof.
+        if (++steps === 2)
+          return { kind: 'verdict', username: tried, decide: () => finish(message) };
         const result = server.step(message);
         if (result.kind === 'continue') return { kind: 'challenge', data: result.message };
         if (result.kind === 'failure') return result;
-        const authorized = authorize(result.username, result.authzid);
-        return authorized.kind === 'success' ? { ...authorized, data: result.message } : authorized;
+        return { kind: 'failure', condition: 'malformed-request', text: 'exchange over' };
       },
     };
   }
 
-  async function plain(message: string): Promise<SaslStep> {
-    // RFC 4616 §2: [authzid] NUL authcid NUL passwd
-    const parts = message.split('\0');
-    if (parts.length !== 3)
-      return { kind: 'failure', condition: 'malformed-request', text: 'bad PLAIN message' };
-    const [authzid = '', authcid = '', password = ''] = parts;
-    const username = prepLocal(saslPrep(authcid));
+  async function plain(username: string | undefined, authzid: string, password: string) {
     const stored = username === undefined ? undefined : accounts.credentials(username);
-    const denied: SaslStep = {
+    const denied: SaslOutcome = {
       kind: 'failure',
       condition: 'not-authorized',
       text: 'wrong username or password',
@@ -127,7 +145,13 @@ export function createSaslService(accounts: AccountStore, domain: string): SaslS
             if (used)
               return { kind: 'failure', condition: 'malformed-request', text: 'exchange over' };
             used = true;
-            return plain(message);
+            // RFC 4616 §2: [authzid] NUL authcid NUL passwd
+            const parts = message.split('\0');
+            if (parts.length !== 3)
+              return { kind: 'failure', condition: 'malformed-request', text: 'bad PLAIN message' };
+            const [authzid = '', authcid = '', password = ''] = parts;
+            const username = prepLocal(authcid); // the same preparation as at registration
+            return { kind: 'verdict', username, decide: () => plain(username, authzid, password) };
           },
         };
       }

@@ -4,7 +4,6 @@
 // and fails only at the proof, so the exchange does not tell which accounts exist (§5.1).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-import { saslPrep } from '../xmpp/scram.ts';
 import { hmac, type ScramDigest, type ScramKeys } from './credentials.ts';
 
 export interface ScramAccount {
@@ -17,7 +16,7 @@ export interface ScramAccount {
 
 export interface ScramServerOptions {
   digest: ScramDigest;
-  /** The stored credentials for a SASLprep'd username, if the account exists. */
+  /** The stored credentials for a username as the client sent it, if the account exists. */
   lookup: (username: string) => ScramAccount | undefined;
   /** Salt and iteration count to pretend with when the account does not exist. */
   fake: (username: string) => { salt: Buffer; iterations: number };
@@ -72,9 +71,9 @@ export function createScramServer(options: ScramServerOptions): ScramServer {
       requestedAuthzid = unescapeName(authzid.slice(2));
       if (requestedAuthzid === undefined) return failure('malformed-request', 'bad authzid');
     }
-    const username = saslPrep(unescaped);
-    account = options.lookup(username);
-    const { salt, iterations } = account ?? options.fake(username);
+    // The name is prepared by lookup() as a username everywhere is (RFC 8265), not SASLprep.
+    account = options.lookup(unescaped);
+    const { salt, iterations } = account ?? options.fake(unescaped);
     gs2Header = message.slice(0, message.length - bare.length);
     clientFirstBare = bare;
     nonce = clientNonce + (options.nonce ?? randomBytes(18).toString('base64'));

@@ -7,6 +7,7 @@ import type net from 'node:net';
 
 import { xml, type Element } from '@xmpp/xml';
 
+import type { ConnectionSlot } from './connection-limits.ts';
 import type { ServerContext } from './context.ts';
 import { errorReply, iqResult, streamError, type StreamErrorCondition } from './errors.ts';
 import { makeJid, prepResource } from './jid.ts';
@@ -26,7 +27,12 @@ export interface ClientSession {
 
 let lastId = 0;
 
-export function acceptSession(socket: net.Socket, ctx: ServerContext): ClientSession {
+/** Serves one accepted connection; `slot` is its place in the connection limits. */
+export function acceptSession(
+  socket: net.Socket,
+  ctx: ServerContext,
+  slot: ConnectionSlot,
+): ClientSession {
   const id = ++lastId;
   const { domain, counters, options } = ctx;
   let headerSent = false;
@@ -88,6 +94,7 @@ export function acceptSession(socket: net.Socket, ctx: ServerContext): ClientSes
       plainWithoutTls: options.loopback,
       maxFailures: options.maxAuthFailures,
       onFailure: () => counters.authFailures++,
+      onLocked: () => counters.authLocked++,
     },
   );
 
@@ -237,6 +244,7 @@ export function acceptSession(socket: net.Socket, ctx: ServerContext): ClientSes
       close,
     };
     ctx.registry.add(bound);
+    slot.bound();
     write(iqResult(iq, xml('bind', { xmlns: ns.NS_BIND }, xml('jid', {}, jid.full))).toString());
   }
 
@@ -264,6 +272,7 @@ export function acceptSession(socket: net.Socket, ctx: ServerContext): ClientSes
     closed = true;
     ctx.sessions.delete(session);
     ctx.keepalive.remove(keepalive);
+    slot.release();
     counters.connections--;
     if (bound !== undefined) {
       ctx.registry.remove(bound);

@@ -3,6 +3,7 @@
 // each change persisted and pushed to the interested resources (§2.1.6).
 import { xml, type Element } from '@xmpp/xml';
 
+import { errorReply, type StanzaErrorCondition } from './errors.ts';
 import type { Jid } from './jid.ts';
 import type { BoundSession, SessionRegistry } from './registry.ts';
 import { pushRosterItem } from './roster-push.ts';
@@ -19,6 +20,7 @@ import {
   outboundUnsubscribe,
   outboundUnsubscribed,
   ownerSubscribed,
+  rosterFull,
   type Roster,
   type RosterItem,
 } from './roster.ts';
@@ -27,13 +29,21 @@ export interface SubscriptionDeps {
   registry: SessionRegistry;
   rosters: RosterStore;
   accountExists: (local: string) => boolean;
+  limits: RosterLimits;
   /** Routes a presence stanza whose from and to are set to its (local) recipient. */
   post: (stanza: Element) => void;
 }
 
+export interface RosterLimits {
+  /** Items without a subscription in one roster (roster.ts rosterFull). */
+  maxItems: number;
+  /** Subscription requests waiting for one account's answer (RFC 6121 §3.1.3). */
+  maxPending: number;
+}
+
 export interface Subscriptions {
-  /** subscribe/subscribed/unsubscribe/unsubscribed sent by a client to `contact` (bare). */
-  outbound(origin: BoundSession, stanza: Element, contact: string): void;
+  /** subscribe/subscribed/unsubscribe/unsubscribed sent by a client to `to` (local domain). */
+  outbound(origin: BoundSession, stanza: Element, to: Jid): void;
   /** A subscription stanza or probe arriving for the local account `to`. */
   inbound(stanza: Element, from: Jid, to: Jid): void;
   /** Sends each available resource's presence (or unavailable) to `to`; returns how many. */
@@ -43,7 +53,7 @@ export interface Subscriptions {
 }
 
 export function createSubscriptions(deps: SubscriptionDeps): Subscriptions {
-  const { registry, rosters, post } = deps;
+  const { registry, rosters, post, limits } = deps;
 
   function presence(type: string, from: string, to: string): Element {
     return xml('presence', { type, from, to });
@@ -76,8 +86,19 @@ export function createSubscriptions(deps: SubscriptionDeps): Subscriptions {
     }
   }
 
-  function outbound(origin: BoundSession, stanza: Element, contact: string): void {
+  /** Refuses a subscription stanza to its sender, on behalf of the contact. */
+  function refuse(
+    origin: BoundSession,
+    stanza: Element,
+    condition: StanzaErrorCondition,
+    text: string,
+  ) {
+    origin.send(errorReply(stanza, condition, { text }));
+  }
+
+  function outbound(origin: BoundSession, stanza: Element, to: Jid): void {
     const user = origin.jid;
+    const contact = to.bare;
     if (contact === user.bare) return; // no self contacts
     // RFC 6121 §3.1.2: subscription stanzas are stamped with the sender's bare JID.
     stanza.attrs.from = user.bare;
@@ -85,6 +106,17 @@ export function createSubscriptions(deps: SubscriptionDeps): Subscriptions {
     const roster = rosters.load(user.local);
     switch (stanza.attrs.type) {
       case 'subscribe':
+        // §3.1.2: a request that cannot be delivered (no such local contact) gets an error and
+        // no roster push, so it leaves no state behind.
+        if (!deps.accountExists(to.local)) {
+          refuse(origin, stanza, 'service-unavailable', 'no such account');
+          break;
+        }
+        // A roster at its limit takes no more (a local policy, RFC 6120 §8.3.3.12).
+        if (rosterFull(roster, contact, limits.maxItems)) {
+          refuse(origin, stanza, 'policy-violation', `roster full (${limits.maxItems} items)`);
+          break;
+        }
         if (outboundSubscribe(roster, contact)) changed(user, roster, contact);
         post(stanza);
         break;
@@ -135,6 +167,12 @@ export function createSubscriptions(deps: SubscriptionDeps): Subscriptions {
           if (presenceOfAvailable(to.bare, sender) === 0) {
             post(presence('unavailable', to.bare, sender));
           }
+          break;
+        }
+        if (exists && !roster.pending.has(sender) && roster.pending.size >= limits.maxPending) {
+          // Too many requests waiting for this account's answer: the sender may try later.
+          const text = `${limits.maxPending} subscription requests are waiting already`;
+          post(errorReply(stanza, 'resource-constraint', { from: to.bare, text }));
           break;
         }
         post(presence('unavailable', to.bare, sender)); // receipt, as Prosody acknowledges

@@ -8,6 +8,7 @@ import { createAccountRoles, type AccountRoles, type Role } from './account-role
 import { createAccountStore, type AccountStore } from './account-store.ts';
 import { createAuthThrottle } from './auth-throttle.ts';
 import { loadCertificate } from './certificate.ts';
+import { createConnectionLimits, type ConnectionLimits } from './connection-limits.ts';
 import type { ServerContext, ServerCounters } from './context.ts';
 import { openServerDatabase } from './database.ts';
 import { registerDisco } from './disco.ts';
@@ -29,7 +30,7 @@ import { acceptSession } from './session.ts';
 
 export type { XmppServerOptions } from './options.ts';
 
-export interface XmppServerAccounts extends Omit<AccountStore, 'credentials' | 'add'> {
+export interface XmppServerAccounts extends Omit<AccountStore, 'credentials' | 'checkNew' | 'add'> {
   /** Creates an account with its roles in the pool (default: none). */
   add(username: string, password: string, roles?: readonly Role[]): Promise<void>;
   /** Also ends the account's sessions and cancels its subscriptions with its contacts. */
@@ -67,7 +68,11 @@ export function createXmppServer(input: XmppServerOptions): XmppServer {
   const rosters = createRosterStore(db, log);
   const registry = createSessionRegistry();
   const accountExists = (local: string) => store.exists(local);
-  const presence = createPresence({ domain, registry, rosters, accountExists });
+  const limits = {
+    maxItems: options.maxRosterItems,
+    maxPending: options.maxPendingSubscriptions,
+  };
+  const presence = createPresence({ domain, registry, rosters, accountExists, limits });
   const iq = createIqHandlers((error) => log.error('IQ handler failed', { error: String(error) }));
   const counters: ServerCounters = {
     connections: 0,
@@ -75,6 +80,8 @@ export function createXmppServer(input: XmppServerOptions): XmppServer {
     stanzasRouted: 0,
     logins: 0,
     authFailures: 0,
+    authLocked: 0,
+    connectionsRefused: 0,
   };
 
   function removeAccount(name: string): boolean {
@@ -103,11 +110,24 @@ export function createXmppServer(input: XmppServerOptions): XmppServer {
 
   const registration: RegistrationDeps = { accounts: store, roles, invites, removeAccount };
   registerDisco({ iq, rosters, maxStanzaBytes: options.maxStanzaBytes });
-  registerRosterIq({ iq, registry, rosters, subscriptions: presence.subscriptions });
+  registerRosterIq({
+    iq,
+    registry,
+    rosters,
+    subscriptions: presence.subscriptions,
+    maxItems: limits.maxItems,
+  });
   registerAccountIq(iq, registration);
 
   const sessions: ServerContext['sessions'] = new Set();
   let listener: Listener | undefined;
+  const admission: ConnectionLimits = createConnectionLimits({
+    maxPerAddress: options.maxConnectionsPerAddress,
+    maxLoopback: options.maxLoopbackConnections,
+    maxUnauthenticated: options.maxUnauthenticatedConnections,
+    loopbackIsLocal: options.loopbackIsLocal,
+    log,
+  });
   let certFile: string | undefined;
   let stopping: Promise<void> | undefined;
   const keepalive = createKeepAlive({
@@ -138,7 +158,14 @@ export function createXmppServer(input: XmppServerOptions): XmppServer {
       },
       tlsContext: certificate?.context,
       sasl: createSaslService(store, domain),
-      throttle: createAuthThrottle({ stepMs: options.authFailureDelayMs }),
+      throttle: createAuthThrottle({
+        stepMs: options.authFailureDelayMs,
+        freeFailures: options.authFreeFailures,
+        lockoutMs: options.authLockoutMs,
+        maxLockoutMs: options.authMaxLockoutMs,
+        maxAccountLockoutMs: options.authMaxAccountLockoutMs,
+        log,
+      }),
       keepalive,
       registry,
       router: createRouter({ domain, registry, presence, iq, accountExists }),
@@ -147,7 +174,16 @@ export function createXmppServer(input: XmppServerOptions): XmppServer {
       counters,
       sessions,
     };
-    listener = await listen(options.host, options.port, (socket) => acceptSession(socket, ctx));
+    listener = await listen(options.host, options.port, (socket) => {
+      const slot = admission.admit(socket.remoteAddress ?? '');
+      if (slot === undefined) {
+        // Refused at accept time: closed before a byte is read or a session is made.
+        counters.connectionsRefused++;
+        socket.destroy();
+        return;
+      }
+      acceptSession(socket, ctx, slot);
+    });
     log.info('listening', { host: options.host, port: listener.port, domain });
     return { port: listener.port };
   }
@@ -165,6 +201,7 @@ export function createXmppServer(input: XmppServerOptions): XmppServer {
       }
     }
     keepalive.stop();
+    admission.close();
     await closing?.catch((error: unknown) => errors.push(error));
     for (const step of [() => rosters.flush(), () => db.close()]) {
       try {

@@ -10,6 +10,7 @@ import {
   outboundSubscribe,
   outboundSubscribed,
   outboundUnsubscribe,
+  rosterFull,
   outboundUnsubscribed,
   ownerSubscribed,
   type Roster,
@@ -108,5 +109,24 @@ describe('subscription state machine (RFC 6121 §3, Appendix A)', () => {
     const from = withItem('from');
     expect(inboundUnsubscribe(from, C)).toBe(true);
     expect(state(from)).toBe('none');
+  });
+});
+
+describe('roster limit', () => {
+  it('counts only items without a subscription, and never refuses an existing item', () => {
+    const roster = emptyRoster();
+    for (let i = 0; i < 3; i++) {
+      roster.items.set(`w${i}@x`, {
+        subscription: 'both',
+        ask: false,
+        name: undefined,
+        groups: [],
+      });
+    }
+    roster.items.set('n0@x', { subscription: 'none', ask: true, name: undefined, groups: [] });
+    expect(rosterFull(roster, 'new@x', 2)).toBe(false); // 4 items, only 1 unilateral
+    roster.items.set('n1@x', { subscription: 'none', ask: false, name: undefined, groups: [] });
+    expect(rosterFull(roster, 'new@x', 2)).toBe(true);
+    expect(rosterFull(roster, 'n1@x', 2)).toBe(false);
   });
 });

@@ -7,7 +7,6 @@ import type { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { createAccountStore } from '../../../../src-main/server/account-store.ts';
-import { createAuthThrottle } from '../../../../src-main/server/auth-throttle.ts';
 import {
   createSelfSignedCertificate,
   loadCertificate,
@@ -30,6 +29,45 @@ afterEach(() => {
 });
 
 describe('account store', () => {
+  it('refuses names that are invalid usernames or look like an existing account', async () => {
+    const accounts = createAccountStore(db, { iterations: 4096 });
+    await accounts.add('manager', 'pw-1');
+    await accounts.add('admin', 'pw-2');
+    for (const name of ['rnanager', 'MANAGER'.replace('A', 'А'), 'adm1n', 'àdmin']) {
+      await expect(accounts.add(name, 'pw')).rejects.toMatchObject({
+        code: expect.stringMatching(/^(confusable_username|invalid_username)$/),
+      });
+    }
+    await expect(accounts.add('adm1n', 'pw')).rejects.toThrow(/looks too much like .*"admin"/);
+    await expect(accounts.add('admin\u200b', 'pw')).rejects.toThrow(/invisible/);
+    await expect(accounts.add('\u202emanager', 'pw')).rejects.toThrow(/bidirectional/);
+    await expect(accounts.add('manager\\40kestrel.test', 'pw')).rejects.toThrow(/XEP-0106/);
+    expect(() => accounts.checkNew('adm1n', 'pw')).toThrow(/looks too much like/);
+    expect(accounts.checkNew('Worker-7', 'pw')).toBe('worker-7');
+    expect(accounts.list()).toEqual(['admin', 'manager']);
+  });
+
+  it('adds the skeleton column to a version 1 database', () => {
+    db.exec(`DROP INDEX accounts_skeleton; ALTER TABLE accounts DROP COLUMN skeleton;
+      INSERT INTO accounts VALUES ('admin', x'00', 4096, x'00', x'00', x'00', x'00', 0);
+      PRAGMA user_version = 1;`);
+    db.close();
+    db = openServerDatabase(dir);
+    const accounts = createAccountStore(db, { iterations: 4096 });
+    expect(() => accounts.checkNew('adm1n', 'pw')).toThrow(/looks too much like .*"admin"/);
+  });
+
+  it('removes an account stored under a name today’s rules refuse', () => {
+    const accounts = createAccountStore(db, { iterations: 4096 });
+    const legacy = 'manager\\40kestrel.test';
+    db.prepare(
+      `INSERT INTO accounts VALUES (?, x'00', 4096, x'00', x'00', x'00', x'00', 0, NULL)`,
+    ).run(legacy);
+    expect(accounts.list()).toEqual([legacy]);
+    expect(accounts.remove(legacy)).toBe(true);
+    expect(accounts.list()).toEqual([]);
+  });
+
   it('adds, verifies, changes, lists and removes accounts without storing passwords', async () => {
     const accounts = createAccountStore(db, { iterations: 4096 });
     await accounts.add('Dora', 'pässwörd');
@@ -125,21 +163,5 @@ describe('self-signed certificate', () => {
     const second = loadCertificate('kestrel.test', join(dir, 'tls'));
     expect(second.generated).toBe(false);
     expect(second.certFile).toBe(first.certFile);
-  });
-});
-
-describe('failed-login throttle', () => {
-  it('delays each failure more, per address, and forgets after the window', () => {
-    let now = 0;
-    const throttle = createAuthThrottle({
-      stepMs: 100,
-      maxDelayMs: 250,
-      windowMs: 1_000,
-      now: () => now,
-    });
-    expect([1, 2, 3].map(() => throttle.failed('10.0.0.1'))).toEqual([100, 200, 250]);
-    expect(throttle.failed('10.0.0.2')).toBe(100);
-    now = 5_000;
-    expect(throttle.failed('10.0.0.1')).toBe(100);
   });
 });

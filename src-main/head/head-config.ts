@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -43,6 +43,34 @@ export function readHeadConfig(dataDir: string): HeadConfig | undefined {
   if (!parsed.success)
     throw new Error(`${path} is damaged: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return parsed.data;
+}
+
+/** Where a running head node listens (its port and bind address may differ from head.json). */
+export interface Listening {
+  host: string;
+  port: number;
+  pid: number;
+}
+
+const listeningPath = (dataDir: string) => join(dataDir, 'listening.json');
+
+export function writeListening(dataDir: string, listening: Listening): void {
+  writeFileSync(listeningPath(dataDir), `${JSON.stringify(listening)}\n`, { mode: 0o600 });
+}
+
+export function clearListening(dataDir: string): void {
+  rmSync(listeningPath(dataDir), { force: true });
+}
+
+/** The running head's address, or undefined when no head runs on this data directory. */
+export function readListening(dataDir: string): Listening | undefined {
+  try {
+    const value = JSON.parse(readFileSync(listeningPath(dataDir), 'utf8')) as Listening;
+    process.kill(value.pid, 0); // throws when that process is gone
+    return value;
+  } catch {
+    return undefined;
+  }
 }
 
 export function writeHeadConfig(dataDir: string, config: HeadConfig): void {

@@ -10,8 +10,10 @@ import { createXmppServer, type XmppServer } from '../server/xmpp-server.ts';
 import { createConnection } from '../xmpp/connection.ts';
 import { createRoleLookup } from './role-lookup.ts';
 import {
+  clearListening,
   freshHeadConfig,
   newPassword,
+  writeListening,
   readHeadConfig,
   writeHeadConfig,
   type HeadConfig,
@@ -91,6 +93,8 @@ export async function startHeadNode(options: HeadNodeOptions): Promise<HeadNode>
       await server.accounts.setPassword(localOf(config.manager.jid), managerPassword);
     }
     const { port } = await server.start();
+    writeListening(dataDir, { host, port, pid: process.pid });
+    stops.unshift(async () => clearListening(dataDir));
     const service = `xmpp://127.0.0.1:${port}`;
     const ca = server.certFile === undefined ? undefined : readFileSync(server.certFile, 'utf8');
     const fingerprint = ca === undefined ? undefined : new X509Certificate(ca).fingerprint256;

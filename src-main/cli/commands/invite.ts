@@ -2,7 +2,8 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { readHeadConfig } from '../../head/head-config.ts';
+import { readHeadConfig, readListening } from '../../head/head-config.ts';
+import { inviteReachWarning } from '../../head/invite-reach.ts';
 import { formatInviteLink } from '../../head/invite-link.ts';
 import { openServerDatabase } from '../../server/database.ts';
 import { createInviteStore } from '../../server/invites.ts';
@@ -32,8 +33,17 @@ export async function runInvite(args: Parsed): Promise<number> {
       throw new CliError('an invite cannot make an admin: use `kestrel user role`', EXIT.usage);
     const invite = createInviteStore(db).create({ ttlMs: hours * 3600 * 1000, roles });
     const host = typeof args.values.host === 'string' ? args.values.host : hostname();
+    // The running head's address wins over head.json's (--port and --bind apply to one start).
+    const listening = readListening(dir);
+    const at = listening ?? { host: head.host, port: head.port };
+    const warning = await inviteReachWarning(host, at.host);
+    if (warning !== undefined) process.stderr.write(`kestrel invite: warning: ${warning}\n`);
+    if (listening === undefined)
+      process.stderr.write(
+        `kestrel invite: note: no head node runs on ${dir} now; the link works once it does\n`,
+      );
     const link = formatInviteLink({
-      server: `${host}:${head.port}`,
+      server: `${host}:${at.port}`,
       domain: head.domain,
       manager: head.manager.jid,
       token: invite.token,

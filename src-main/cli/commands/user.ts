@@ -17,6 +17,19 @@ import { headDir } from './head.ts';
 
 const ACTIONS = ['add', 'remove', 'list', 'passwd', 'role'] as const;
 
+/** `alice` or `alice@DOMAIN` (the head's own domain) → `alice`; another domain is an error. */
+function accountName(given: string, domain: string | undefined): string {
+  const at = given.lastIndexOf('@');
+  if (at < 0) return given;
+  const host = given.slice(at + 1).toLowerCase();
+  if (domain === undefined || host !== domain)
+    throw new CliError(
+      `${given} is not an account of this head node${domain === undefined ? '' : ` (its domain is ${domain})`}: give the name alone or NAME@${domain ?? 'DOMAIN'}`,
+      EXIT.usage,
+    );
+  return given.slice(0, at);
+}
+
 /** Roles from the command line, or a usage error that lists the roles there are. */
 export function rolesArgument(text: string): Role[] {
   try {
@@ -27,14 +40,14 @@ export function rolesArgument(text: string): Role[] {
 }
 
 export async function runUser(args: Parsed): Promise<number> {
-  const [action, name, rolesText] = args.positionals;
+  const [action, given0, rolesText] = args.positionals;
   if (!ACTIONS.includes(action as (typeof ACTIONS)[number])) {
     throw new CliError(
       `usage: kestrel user add|remove|list|passwd|role [NAME] (got '${action ?? ''}')`,
       EXIT.usage,
     );
   }
-  if (action !== 'list' && name === undefined)
+  if (action !== 'list' && given0 === undefined)
     throw new CliError(`kestrel user ${action} needs a NAME`, EXIT.usage);
   if ((action === 'role') !== (rolesText !== undefined))
     throw new CliError(
@@ -45,6 +58,7 @@ export async function runUser(args: Parsed): Promise<number> {
     );
   const dir = headDir(args);
   const head = readHeadConfig(dir);
+  const name = given0 === undefined ? undefined : accountName(given0, head?.domain);
   if (name !== undefined && head !== undefined && localOf(head.manager.jid) === name) {
     throw new CliError(
       `${name} is the head node's own manager account: only the head node logs in with it`,

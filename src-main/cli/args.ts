@@ -17,6 +17,12 @@ const CONNECTION: Options = {
   help: { type: 'boolean', short: 'h' },
 };
 
+/** What one account may make the manager hold (src-main/manager/limits.ts). */
+const USER_LIMITS: Options = {
+  'max-jobs-per-user': { type: 'string' },
+  'max-queued-per-user': { type: 'string' },
+};
+
 export const COMMANDS = {
   demo: {
     summary: 'run a head node with local workers and a sample job, then exit',
@@ -33,7 +39,7 @@ export const COMMANDS = {
   head: {
     summary: 'run a head node: the embedded XMPP server and the manager in one process',
     usage:
-      'kestrel head [--domain D] [--port P] [--bind ADDRESS] [--ping-interval S] [--data-dir DIR]',
+      'kestrel head [--domain D] [--port P] [--bind ADDRESS] [--ping-interval S] [--data-dir DIR] [--max-jobs-per-user N] [--max-queued-per-user N]',
     args: [0, 0],
     options: {
       ...CONNECTION,
@@ -41,6 +47,7 @@ export const COMMANDS = {
       port: { type: 'string' },
       bind: { type: 'string' },
       'ping-interval': { type: 'string' },
+      ...USER_LIMITS,
     },
   },
   user: {
@@ -71,7 +78,7 @@ export const COMMANDS = {
   manager: {
     summary: 'run the manager (needs --jid, --password of the manager account)',
     usage:
-      'kestrel manager [--submitters LIST] [--workers LIST] [--admins LIST] [--ping-interval S]',
+      'kestrel manager [--submitters LIST] [--workers LIST] [--admins LIST] [--ping-interval S] [--max-jobs-per-user N] [--max-queued-per-user N]',
     args: [0, 0],
     options: {
       ...CONNECTION,
@@ -79,6 +86,7 @@ export const COMMANDS = {
       workers: { type: 'string' },
       admins: { type: 'string' },
       'ping-interval': { type: 'string' },
+      ...USER_LIMITS,
     },
   },
   worker: {
@@ -208,6 +216,8 @@ export function parse(argv: string[]): Parsed {
   set('submitters', splitList(str('submitters')));
   set('workers', splitList(str('workers')));
   set('admins', splitList(str('admins')));
+  set('maxJobsPerUser', intOption(values, 'max-jobs-per-user', 1));
+  set('maxQueuedPerUser', intOption(values, 'max-queued-per-user', 1));
   return {
     command,
     positionals: parsed.positionals,

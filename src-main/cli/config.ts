@@ -28,6 +28,16 @@ export const configSchema = z
     submitters: list.describe('JIDs or @domains allowed to submit (default: the manager’s domain)'),
     workers: list.describe('JIDs or @domains allowed to work (default: the manager’s domain)'),
     admins: list.describe('JIDs that may see and cancel every job'),
+    maxJobsPerUser: z
+      .int()
+      .min(1)
+      .describe('unfinished jobs one user may have (manager, head; default 100)'),
+    maxQueuedPerUser: z
+      .int()
+      .min(1)
+      .describe(
+        'unfinished tasks of one user, over all their jobs (manager, head; default 10000000)',
+      ),
     pin: z
       .string()
       .regex(/^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/)

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { localOf } from '../common/jid.ts';
 import type { Logger } from '../common/log.ts';
 import { createAccessPolicy } from '../manager/access.ts';
+import type { UserLimits } from '../manager/limits.ts';
 import { createManagerService, type ManagerService } from '../manager/service.ts';
 import { openManagerStore } from '../manager/store.ts';
 import { createXmppServer, type XmppServer } from '../server/xmpp-server.ts';
@@ -31,6 +32,8 @@ export interface HeadNodeOptions {
   log: Logger;
   /** Passed to the manager (default 10 s). */
   pingIntervalMs?: number;
+  /** Passed to the manager (default DEFAULT_USER_LIMITS). */
+  limits?: UserLimits;
 }
 
 export interface HeadNode {
@@ -92,6 +95,7 @@ export async function startHeadNode(options: HeadNodeOptions): Promise<HeadNode>
       access,
       log,
       pingIntervalMs: options.pingIntervalMs,
+      limits: options.limits,
     });
     await manager.start();
     stops.push(() => manager.stop());

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { createLogger } from '../../common/log.ts';
 import { startHeadNode } from '../../head/head-node.ts';
+import { userLimitsOf } from '../../manager/limits.ts';
 import { intOption, type Parsed } from '../args.ts';
 import { loadConfig } from '../config.ts';
 import { untilSignal } from '../signals.ts';
@@ -19,6 +20,7 @@ export async function runHead(args: Parsed): Promise<number> {
     port: intOption(args.values, 'port', 0),
     host: typeof args.values.bind === 'string' ? args.values.bind : undefined,
     pingIntervalMs: (intOption(args.values, 'ping-interval', 1) ?? 10) * 1000,
+    limits: userLimitsOf(loadConfig(args.flags, process.env, args.configPath)),
     log,
   });
   const { config } = head;

@@ -17,10 +17,12 @@ const CONNECTION: Options = {
   help: { type: 'boolean', short: 'h' },
 };
 
-/** What one account may make the manager hold (src-main/manager/limits.ts). */
+/** What one account may make the manager do (src-main/manager/limits.ts, worker-rate.ts). */
 const USER_LIMITS: Options = {
   'max-jobs-per-user': { type: 'string' },
   'max-queued-per-user': { type: 'string' },
+  'worker-messages-per-second': { type: 'string' },
+  'worker-bytes-per-second': { type: 'string' },
 };
 
 export const COMMANDS = {
@@ -39,7 +41,7 @@ export const COMMANDS = {
   head: {
     summary: 'run a head node: the embedded XMPP server and the manager in one process',
     usage:
-      'kestrel head [--domain D] [--port P] [--bind ADDRESS] [--ping-interval S] [--data-dir DIR] [--max-jobs-per-user N] [--max-queued-per-user N]',
+      'kestrel head [--domain D] [--port P] [--bind ADDRESS] [--ping-interval S] [--data-dir DIR] [--max-jobs-per-user N] [--max-queued-per-user N] [--worker-messages-per-second N] [--worker-bytes-per-second N]',
     args: [0, 0],
     options: {
       ...CONNECTION,
@@ -78,7 +80,7 @@ export const COMMANDS = {
   manager: {
     summary: 'run the manager (needs --jid, --password of the manager account)',
     usage:
-      'kestrel manager [--submitters LIST] [--workers LIST] [--admins LIST] [--ping-interval S] [--max-jobs-per-user N] [--max-queued-per-user N]',
+      'kestrel manager [--submitters LIST] [--workers LIST] [--admins LIST] [--ping-interval S] [--max-jobs-per-user N] [--max-queued-per-user N] [--worker-messages-per-second N] [--worker-bytes-per-second N]',
     args: [0, 0],
     options: {
       ...CONNECTION,
@@ -218,6 +220,8 @@ export function parse(argv: string[]): Parsed {
   set('admins', splitList(str('admins')));
   set('maxJobsPerUser', intOption(values, 'max-jobs-per-user', 1));
   set('maxQueuedPerUser', intOption(values, 'max-queued-per-user', 1));
+  set('workerMessagesPerSecond', intOption(values, 'worker-messages-per-second', 1));
+  set('workerBytesPerSecond', intOption(values, 'worker-bytes-per-second', 1));
   return {
     command,
     positionals: parsed.positionals,

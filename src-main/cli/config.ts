@@ -38,6 +38,16 @@ export const configSchema = z
       .describe(
         'unfinished tasks of one user, over all their jobs (manager, head; default 10000000)',
       ),
+    workerMessagesPerSecond: z
+      .int()
+      .min(1)
+      .describe('messages one worker JID may send a second (manager, head; default 2000)'),
+    workerBytesPerSecond: z
+      .int()
+      .min(1)
+      .describe(
+        'body characters one worker JID may send a second (manager, head; default 1048576)',
+      ),
     pin: z
       .string()
       .regex(/^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/)

@@ -4,6 +4,7 @@ import { localOf } from '../common/jid.ts';
 import type { Logger } from '../common/log.ts';
 import { createAccessPolicy } from '../manager/access.ts';
 import type { UserLimits } from '../manager/limits.ts';
+import type { WorkerRateLimits } from '../manager/worker-rate.ts';
 import { createManagerService, type ManagerService } from '../manager/service.ts';
 import { openManagerStore } from '../manager/store.ts';
 import { createXmppServer, type XmppServer } from '../server/xmpp-server.ts';
@@ -34,6 +35,8 @@ export interface HeadNodeOptions {
   pingIntervalMs?: number;
   /** Passed to the manager (default DEFAULT_USER_LIMITS). */
   limits?: UserLimits;
+  /** Passed to the manager (default DEFAULT_WORKER_RATE). */
+  workerRate?: WorkerRateLimits;
 }
 
 export interface HeadNode {
@@ -96,6 +99,7 @@ export async function startHeadNode(options: HeadNodeOptions): Promise<HeadNode>
       log,
       pingIntervalMs: options.pingIntervalMs,
       limits: options.limits,
+      workerRate: options.workerRate,
     });
     await manager.start();
     stops.push(() => manager.stop());

@@ -1,3 +1,4 @@
+import { MAX_WORKER_BODY } from '../../shared/protocol/index.ts';
 import type { Logger } from '../common/log.ts';
 import { createRateLimiter } from './rate-limit.ts';
 
@@ -36,6 +37,24 @@ export const DEFAULT_WORKER_RATE: WorkerRateLimits = {
   bytesPerSecond: 1024 * 1024,
   byteBurst: 8 * 1024 * 1024,
 };
+
+/**
+ * The rates a configuration sets, the defaults for the rest; bursts follow the rates (5 s of
+ * messages, 8 s of bytes), and a burst always holds two of the largest bodies.
+ */
+export function workerRateOf(config: {
+  workerMessagesPerSecond?: number;
+  workerBytesPerSecond?: number;
+}): WorkerRateLimits {
+  const messagesPerSecond = config.workerMessagesPerSecond ?? DEFAULT_WORKER_RATE.messagesPerSecond;
+  const bytesPerSecond = config.workerBytesPerSecond ?? DEFAULT_WORKER_RATE.bytesPerSecond;
+  return {
+    messagesPerSecond,
+    messageBurst: Math.max(2, messagesPerSecond * 5),
+    bytesPerSecond,
+    byteBurst: Math.max(2 * MAX_WORKER_BODY, bytesPerSecond * 8),
+  };
+}
 
 export interface WorkerRate {
   /** True if a worker message of `size` characters from `jid` may be handled now. */

@@ -46,13 +46,15 @@ export function createRefusals(options: RefusalOptions): Refusals {
 
   function summary(): void {
     timer = undefined;
-    if (refused === 0) return;
-    const who = senders.size >= MAX_COUNTED_SENDERS ? `at least ${senders.size}` : senders.size;
-    const seconds = Math.max(1, Math.round((now() - since) / 1000));
-    log.warn(
-      `refused ${refused} messages from ${who} JIDs that are not our manager in the last ${seconds} s`,
-      { answered, example: senders.values().next().value },
-    );
+    // A lone refusal was logged when it came.
+    if (refused > 1) {
+      const who = senders.size >= MAX_COUNTED_SENDERS ? `at least ${senders.size}` : senders.size;
+      const seconds = Math.max(1, Math.round((now() - since) / 1000));
+      log.warn(
+        `refused ${refused} messages from ${who} JIDs that are not our manager in the last ${seconds} s`,
+        { answered, example: senders.values().next().value },
+      );
+    }
     refused = 0;
     answered = 0;
     senders.clear();
@@ -60,7 +62,13 @@ export function createRefusals(options: RefusalOptions): Refusals {
 
   return {
     refuse(from) {
-      if (refused === 0) since = now();
+      if (refused === 0) {
+        since = now();
+        log.warn('refused a message from a JID that is not our manager', {
+          from,
+          more: `counted and logged every ${Math.round(summaryMs / 1000)} s`,
+        });
+      }
       refused += 1;
       if (senders.size < MAX_COUNTED_SENDERS) senders.add(from);
       if (limiter.take('all')) {

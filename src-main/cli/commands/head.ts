@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { createLogger } from '../../common/log.ts';
 import { startHeadNode } from '../../head/head-node.ts';
 import { userLimitsOf } from '../../manager/limits.ts';
+import { workerRateOf } from '../../manager/worker-rate.ts';
 import { intOption, type Parsed } from '../args.ts';
 import { loadConfig } from '../config.ts';
 import { untilSignal } from '../signals.ts';
@@ -14,13 +15,15 @@ export function headDir(args: Parsed): string {
 export async function runHead(args: Parsed): Promise<number> {
   const log = createLogger((line) => process.stderr.write(line), 'head');
   const dataDir = headDir(args);
+  const limits = loadConfig(args.flags, process.env, args.configPath);
   const head = await startHeadNode({
     dataDir,
     domain: typeof args.values.domain === 'string' ? args.values.domain : undefined,
     port: intOption(args.values, 'port', 0),
     host: typeof args.values.bind === 'string' ? args.values.bind : undefined,
     pingIntervalMs: (intOption(args.values, 'ping-interval', 1) ?? 10) * 1000,
-    limits: userLimitsOf(loadConfig(args.flags, process.env, args.configPath)),
+    limits: userLimitsOf(limits),
+    workerRate: workerRateOf(limits),
     log,
   });
   const { config } = head;

@@ -3,6 +3,7 @@ import { domainOf, localOf } from '../../common/jid.ts';
 import { createLogger } from '../../common/log.ts';
 import { createAccessPolicy } from '../../manager/access.ts';
 import { userLimitsOf } from '../../manager/limits.ts';
+import { workerRateOf } from '../../manager/worker-rate.ts';
 import { createManagerService } from '../../manager/service.ts';
 import { openManagerStore } from '../../manager/store.ts';
 import { createConnection } from '../../xmpp/connection.ts';
@@ -43,6 +44,7 @@ export async function runManager(args: Parsed): Promise<number> {
     pingIntervalMs: pingInterval * 1000,
     pingTimeoutMs: Math.max(1000, (pingInterval * 1000) / 2),
     limits: userLimitsOf(config),
+    workerRate: workerRateOf(config),
   });
   await service.start();
   const signal = await untilSignal();

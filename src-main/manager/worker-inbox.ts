@@ -79,7 +79,10 @@ export function createWorkerInbox(options: WorkerInboxOptions): WorkerInbox {
       return true;
     },
     resync() {
-      for (const jid of rate.resyncDue()) reply(jid, { type: 'resync', v: 1 });
+      for (const jid of rate.resyncDue()) {
+        scheduler.awaitProfile(jid);
+        reply(jid, { type: 'resync', v: 1 });
+      }
     },
   };
 }

@@ -64,6 +64,11 @@ export interface Scheduler {
   jobs(requester: string, jobId: number | undefined, admin: boolean): Lookup<readonly JobTasks[]>;
   /** For the per-user limits: costs the owner's open jobs, not their tasks. */
   load(owner: string): OwnerLoad;
+  /**
+   * The worker was asked to resync: hand it nothing until its profile arrives. Tasks dispatched
+   * after it sent that profile would be missing from it, and requeued as lost.
+   */
+  awaitProfile(jid: string): void;
   tick(): Action[];
   workers(): readonly WorkerState[];
   restoreJob(
@@ -389,6 +394,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const open = openByOwner.get(owner) ?? new Set<JobTasks>();
       for (const job of open) tasks += job.counts.queued + job.counts.running;
       return { jobs: open.size, tasks };
+    },
+
+    awaitProfile(jid) {
+      const w = workers.get(jid);
+      if (w) w.profile = undefined;
     },
 
     tick() {

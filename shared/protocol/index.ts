@@ -15,7 +15,13 @@ export {
   type LiteralOptions,
 } from './literal.ts';
 export { HELP_TEXT } from './help.ts';
-export { encodeBatches, encodeMessage, MessageTooLargeError, type Message } from './encode.ts';
+export {
+  encodeBatches,
+  encodeMessage,
+  MessageTooLargeError,
+  wireBytes,
+  type Message,
+} from './encode.ts';
 export {
   cancelledReplySchema,
   cancelRequestSchema,

@@ -7,9 +7,9 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_BODY = 65_536;
 
 /**
- * Largest worker<->manager body. Senders split batches so the body stays under this many UTF-8
- * bytes (see encodeBatches); since a character is at least one byte, receivers can check the
- * cheaper string length. Half the common server stanza limit of 256 KiB (Prosody's
+ * Largest body any Kestrel party sends: senders keep every body under this many bytes as sent,
+ * UTF-8 after XML escaping (see wireBytes, encodeMessage, encodeBatches); since a character is at
+ * least one byte, receivers of worker traffic can check the cheaper string length. Half the common server stanza limit of 256 KiB (Prosody's
  * c2s_stanza_size_limit default, ejabberd's example max_stanza_size), leaving room for XML
  * escaping of the body text.
  */
@@ -48,6 +48,18 @@ export const MAX_BATCH = 1000;
 
 /** Most failures listed in a one-job status reply. */
 export const MAX_FAILURES_LISTED = 20;
+
+/**
+ * A `status` reply listing several jobs cuts each `command` to this many characters (a cut one
+ * ends in STATUS_CUT), so a page holds many jobs; ask for one job_id for the whole command.
+ */
+export const STATUS_COMMAND_CHARS = 200;
+
+/** A one-job `status` reply keeps the last this many characters of each failure's stderr. */
+export const STATUS_TAIL_CHARS = 1024;
+
+/** Marks where a `status` reply cut a command (at its end) or a stderr tail (at its start). */
+export const STATUS_CUT = '…';
 
 /** Longest free-text `reason` in an error or rejection. */
 export const MAX_REASON = 4096;

@@ -96,7 +96,10 @@ export const jobStatusSchema = z.object({
 });
 export const statusReplySchema = z.object({
   type: z.literal('status'),
+  /** Newest first. */
   jobs: z.array(jobStatusSchema),
+  /** How many older jobs did not fit in this reply (absent when none was left out). */
+  truncated: count.optional(),
 });
 export const cancelledReplySchema = z.object({
   type: z.literal('cancelled'),

@@ -19,6 +19,14 @@ const CONNECTION: Options = {
   help: { type: 'boolean', short: 'h' },
 };
 
+/** What one account may make the manager do (src-main/manager/limits.ts, worker-rate.ts). */
+const USER_LIMITS: Options = {
+  'max-jobs-per-user': { type: 'string' },
+  'max-queued-per-user': { type: 'string' },
+  'worker-messages-per-second': { type: 'string' },
+  'worker-bytes-per-second': { type: 'string' },
+};
+
 export const COMMANDS = {
   demo: {
     summary: 'run a head node with local workers and a sample job, then exit',
@@ -35,7 +43,7 @@ export const COMMANDS = {
   head: {
     summary: 'run a head node: the embedded XMPP server and the manager in one process',
     usage:
-      'kestrel head [--domain D] [--port P] [--bind ADDRESS] [--ping-interval S] [--submitters LIST] [--workers LIST] [--admins LIST] [--data-dir DIR]',
+      'kestrel head [--domain D] [--port P] [--bind ADDRESS] [--ping-interval S] [--submitters LIST] [--workers LIST] [--admins LIST] [--max-jobs-per-user N] [--max-queued-per-user N] [--worker-messages-per-second N] [--worker-bytes-per-second N] [--data-dir DIR]',
     args: [0, 0],
     options: {
       ...CONNECTION,
@@ -46,6 +54,7 @@ export const COMMANDS = {
       port: { type: 'string' },
       bind: { type: 'string' },
       'ping-interval': { type: 'string' },
+      ...USER_LIMITS,
     },
   },
   user: {
@@ -80,7 +89,7 @@ export const COMMANDS = {
   manager: {
     summary: 'run the manager (needs --jid, --password of the manager account)',
     usage:
-      'kestrel manager [--submitters LIST] [--workers LIST] [--admins LIST] [--ping-interval S]',
+      'kestrel manager [--submitters LIST] [--workers LIST] [--admins LIST] [--ping-interval S] [--max-jobs-per-user N] [--max-queued-per-user N] [--worker-messages-per-second N] [--worker-bytes-per-second N]',
     args: [0, 0],
     options: {
       ...CONNECTION,
@@ -88,6 +97,7 @@ export const COMMANDS = {
       workers: { type: 'string' },
       admins: { type: 'string' },
       'ping-interval': { type: 'string' },
+      ...USER_LIMITS,
     },
   },
   worker: {
@@ -228,6 +238,10 @@ export function parse(argv: string[]): Parsed {
   set('passEnv', splitList(str('pass-env')));
   set('expose', splitList(str('expose')));
   set('requireSandbox', values['require-sandbox'] === true ? true : undefined);
+  set('maxJobsPerUser', intOption(values, 'max-jobs-per-user', 1));
+  set('maxQueuedPerUser', intOption(values, 'max-queued-per-user', 1));
+  set('workerMessagesPerSecond', intOption(values, 'worker-messages-per-second', 1));
+  set('workerBytesPerSecond', intOption(values, 'worker-bytes-per-second', 1));
   return {
     command,
     positionals: parsed.positionals,

@@ -38,6 +38,26 @@ export const configSchema = z
     expose: list.describe(
       'absolute paths tasks see inside the sandbox, read-only; PATH:rw for writable ones',
     ),
+    maxJobsPerUser: z
+      .int()
+      .min(1)
+      .describe('unfinished jobs one user may have (manager, head; default 100)'),
+    maxQueuedPerUser: z
+      .int()
+      .min(1)
+      .describe(
+        'unfinished tasks of one user, over all their jobs (manager, head; default 10000000)',
+      ),
+    workerMessagesPerSecond: z
+      .int()
+      .min(1)
+      .describe('messages one worker JID may send a second (manager, head; default 2000)'),
+    workerBytesPerSecond: z
+      .int()
+      .min(1)
+      .describe(
+        'body characters one worker JID may send a second (manager, head; default 1048576)',
+      ),
     pin: z
       .string()
       .refine(isPin, 'a SHA-256 fingerprint: 64 hex digits, with or without colons')

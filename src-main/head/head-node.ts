@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { localOf } from '../common/jid.ts';
 import type { Logger } from '../common/log.ts';
 import { createAccessPolicy } from '../manager/access.ts';
+import type { UserLimits } from '../manager/limits.ts';
+import type { WorkerRateLimits } from '../manager/worker-rate.ts';
 import { createManagerService, type ManagerService } from '../manager/service.ts';
 import { openManagerStore } from '../manager/store.ts';
 import { createXmppServer, type XmppServer } from '../server/xmpp-server.ts';
@@ -45,6 +47,10 @@ export interface HeadNodeOptions {
     workers?: readonly string[];
     admins?: readonly string[];
   };
+  /** Passed to the manager (default DEFAULT_USER_LIMITS). */
+  limits?: UserLimits;
+  /** Passed to the manager (default DEFAULT_WORKER_RATE). */
+  workerRate?: WorkerRateLimits;
 }
 
 export interface HeadNode {
@@ -123,6 +129,8 @@ export async function startHeadNode(options: HeadNodeOptions): Promise<HeadNode>
       access,
       log,
       pingIntervalMs: options.pingIntervalMs,
+      limits: options.limits,
+      workerRate: options.workerRate,
     });
     await manager.start();
     stops.push(() => manager.stop());

@@ -1,3 +1,4 @@
+import type { JobFinished } from '../../shared/protocol/index.ts';
 import { bareJid } from '../common/jid.ts';
 import type { Logger } from '../common/log.ts';
 import type { JobCounts } from './core/types.ts';
@@ -26,7 +27,7 @@ export interface FinishedJob {
 export interface FinishNoticesOptions {
   store: ManagerStore;
   /** Sends a JSON body; resolves with the stanza id once handed to the connection. */
-  send(to: string, message: Record<string, unknown>): Promise<string>;
+  send(to: string, message: JobFinished): Promise<string>;
   log: Logger;
   now: () => number;
 }
@@ -47,11 +48,11 @@ const BOUNCE_MEMORY_MS = 10 * 60_000;
 
 interface Sent {
   jobId: number;
-  message: Record<string, unknown>;
+  message: JobFinished;
   at: number;
 }
 
-function noticeOf(job: FinishedJob): Record<string, unknown> {
+function noticeOf(job: FinishedJob): JobFinished {
   const { done, failed, cancelled } = job.counts;
   return { type: 'job_finished', job_id: job.jobId, done, failed, cancelled };
 }
@@ -63,7 +64,7 @@ export function createFinishNotices(options: FinishNoticesOptions): FinishNotice
   /** Job → the id of its latest send. */
   const latest = new Map<number, string>();
   /** Notices waiting for their submitter, by bare JID. */
-  const waiting = new Map<string, Map<number, Record<string, unknown>>>();
+  const waiting = new Map<string, Map<number, JobFinished>>();
 
   function forget(at: number): void {
     for (const [id, s] of sent) {
@@ -73,7 +74,7 @@ export function createFinishNotices(options: FinishNoticesOptions): FinishNotice
     }
   }
 
-  function deliver(jobId: number, to: string, message: Record<string, unknown>): void {
+  function deliver(jobId: number, to: string, message: JobFinished): void {
     waiting.get(bareJid(to))?.delete(jobId);
     // Recorded before the send, which hands the stanza to the socket in this same call: once the
     // submitter can have it, the store says so (a reader never sees it delivered yet unrecorded).
@@ -117,7 +118,7 @@ export function createFinishNotices(options: FinishNoticesOptions): FinishNotice
       latest.delete(s.jobId);
       store.markNotified(s.jobId, false);
       const key = bareJid(from);
-      const forThem = waiting.get(key) ?? new Map<number, Record<string, unknown>>();
+      const forThem = waiting.get(key) ?? new Map<number, JobFinished>();
       forThem.set(s.jobId, s.message);
       waiting.set(key, forThem);
       return true;

@@ -1,6 +1,8 @@
+import { encodeBatches, MAX_BATCH } from '../../shared/protocol/index.ts';
 import type { Action, TaskDispatch, TaskRef } from './core/types.ts';
 import type { FinishedJob } from './finish-notices.ts';
 import type { ManagerStore } from './store.ts';
+import { toWireRef, toWireTask } from './wire.ts';
 
 /**
  * Group commit: actions produced while handling a burst of stanzas are stored in one transaction,
@@ -8,30 +10,20 @@ import type { ManagerStore } from './store.ts';
  * and a result is never acked before it is recorded.
  */
 
-export const MAX_BATCH = 1000;
-
+/** An encoded body for one recipient: batches are split by bytes as well as by count. */
 export interface Outgoing {
   to: string;
-  message: Record<string, unknown>;
+  body: string;
 }
 
-const wireRef = (t: TaskRef) => ({ job_id: t.jobId, index: t.index, attempt: t.attempt });
-
-function wireTask(t: TaskDispatch) {
-  return {
-    ...wireRef(t),
-    command: t.command,
-    ...(t.cleanup === undefined ? {} : { cleanup: t.cleanup }),
-    cores: t.cores,
-    ram: t.ram,
-  };
-}
-
-function chunks<T>(items: T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += MAX_BATCH) out.push(items.slice(i, i + MAX_BATCH));
-  return out;
-}
+// Split by bytes, not only by count: 16 tasks with 4,095-character commands and cleanups made one
+// `tasks` body over the server's 256 KiB stanza limit, and the server dropped the manager.
+const tasksBodies = (list: TaskDispatch[]) =>
+  encodeBatches(list.map(toWireTask), (tasks) => ({ type: 'tasks', v: 1, tasks }));
+const cancelBodies = (list: TaskRef[]) =>
+  encodeBatches(list.map(toWireRef), (tasks) => ({ type: 'cancel_tasks', v: 1, tasks }));
+const ackBodies = (list: TaskRef[]) =>
+  encodeBatches(list.map(toWireRef), (results) => ({ type: 'ack', v: 1, results }));
 
 /**
  * Turn a batch of actions into messages: one `tasks` and `cancel_tasks` per worker at most.
@@ -62,20 +54,13 @@ export function messagesFor(actions: readonly Action[]): {
   }
   // Cancels first: a worker told to stop a task must not be handed its replacement before.
   for (const [to, list] of cancels) {
-    for (const part of chunks(list))
-      out.unshift({ to, message: { type: 'cancel_tasks', v: 1, tasks: part.map(wireRef) } });
+    for (const body of cancelBodies(list)) out.unshift({ to, body });
   }
   for (const [to, list] of tasks) {
-    for (const part of chunks(list))
-      out.push({ to, message: { type: 'tasks', v: 1, tasks: part.map(wireTask) } });
+    for (const body of tasksBodies(list)) out.push({ to, body });
   }
   return { messages: out, acks, finished };
 }
-
-const ackMessage = (to: string, refs: TaskRef[]): Outgoing => ({
-  to,
-  message: { type: 'ack', v: 1, results: refs.map(wireRef) },
-});
 
 export interface Outbox {
   push(actions: readonly Action[]): void;
@@ -111,7 +96,7 @@ export function createOutbox(
     ackTimer = undefined;
     const due = acks;
     acks = new Map();
-    for (const [to, refs] of due) for (const part of chunks(refs)) send(ackMessage(to, part));
+    for (const [to, refs] of due) for (const body of ackBodies(refs)) send({ to, body });
   }
 
   function flush(): void {
@@ -132,7 +117,7 @@ export function createOutbox(
       if (list.length < MAX_BATCH) acks.set(to, list);
       else {
         acks.delete(to);
-        for (const part of chunks(list)) send(ackMessage(to, part));
+        for (const body of ackBodies(list)) send({ to, body });
       }
     }
     if (acks.size > 0) ackTimer ??= setTimeout(sendAcks, ackDelayMs);

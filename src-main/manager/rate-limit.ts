@@ -1,10 +1,13 @@
 /**
- * A token bucket per key: `burst` requests at once, refilled at `perSecond`. Pure, with an
- * injected clock; buckets that have refilled completely are forgotten so memory stays bounded.
+ * A token bucket per key: `burst` tokens at once, refilled at `perSecond`. Pure, with an injected
+ * clock, O(1) per call; buckets that have refilled completely are forgotten (swept once a
+ * minute) so memory stays bounded.
  */
 export interface RateLimiter {
-  /** True if the request may go ahead (and takes a token). */
-  take(key: string): boolean;
+  /** True if `cost` tokens (default 1) may be spent now, and spends them. */
+  take(key: string, cost?: number): boolean;
+  /** Tokens the key has now, spending none. */
+  available(key: string): number;
 }
 
 export function createRateLimiter(options: {
@@ -24,17 +27,26 @@ export function createRateLimiter(options: {
     }
   }
 
+  function refill(key: string, t: number): { tokens: number; at: number } {
+    const b = buckets.get(key) ?? { tokens: burst, at: t };
+    b.tokens = Math.min(burst, b.tokens + ((t - b.at) / 1000) * perSecond);
+    b.at = t;
+    return b;
+  }
+
   return {
-    take(key) {
+    take(key, cost = 1) {
       const t = now();
       sweep(t);
-      const b = buckets.get(key) ?? { tokens: burst, at: t };
-      b.tokens = Math.min(burst, b.tokens + ((t - b.at) / 1000) * perSecond);
-      b.at = t;
+      const b = refill(key, t);
       buckets.set(key, b);
-      if (b.tokens < 1) return false;
-      b.tokens -= 1;
+      if (b.tokens < cost) return false;
+      b.tokens -= cost;
       return true;
+    },
+    available(key) {
+      const b = buckets.get(key);
+      return b ? refill(key, now()).tokens : burst;
     },
   };
 }

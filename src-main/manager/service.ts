@@ -1,13 +1,16 @@
+import { encodeMessage, type Message } from '../../shared/protocol/index.ts';
 import type { Logger } from '../common/log.ts';
 import type { XmppConnection } from '../xmpp/connection.ts';
 import type { AccessPolicy } from './access.ts';
 import { createScheduler } from './core/scheduler.ts';
 import { createFinishNotices } from './finish-notices.ts';
+import type { UserLimits } from './limits.ts';
 import { createOutbox, type Outgoing } from './outbox.ts';
 import { restoreScheduler } from './restore.ts';
 import type { ManagerStore } from './store.ts';
 import { createUserCommands } from './user-commands.ts';
 import { createWorkerInbox } from './worker-inbox.ts';
+import type { WorkerRateLimits } from './worker-rate.ts';
 
 /** The manager process: XMPP in, scheduler in the middle, store and XMPP out. */
 
@@ -23,6 +26,10 @@ export interface ManagerServiceOptions {
   pingTimeoutMs?: number;
   /** How long to wait for workers to report after a restart or reconnect. */
   restoreGraceMs?: number;
+  /** Jobs and tasks one user may have open (default DEFAULT_USER_LIMITS). */
+  limits?: UserLimits;
+  /** Worker traffic per worker JID (default DEFAULT_WORKER_RATE). */
+  workerRate?: WorkerRateLimits;
 }
 
 export interface ManagerService {
@@ -43,15 +50,32 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
 
   const notices = createFinishNotices({
     store,
-    send: (to, message) => connection.sendJson(to, message),
+    send: (to, message) => connection.sendText(to, encodeMessage(message)),
     log,
     now,
   });
 
   function send(out: Outgoing): void {
     connection
-      .sendJson(out.to, out.message)
+      .sendText(out.to, out.body)
       .catch((error: unknown) => log.warn('send failed', { to: out.to, error: String(error) }));
+  }
+
+  /**
+   * Every reply goes through the size-aware encoder: a body the server would refuse makes it drop
+   * the manager's own connection, and every user with it. Replies are built to fit; one that
+   * still does not is logged and answered with `internal` instead.
+   */
+  function sendMessage(to: string, message: Message): void {
+    let body: string;
+    try {
+      body = encodeMessage(message);
+    } catch (error) {
+      log.error('reply too large; not sent', { to, type: message.type, error: String(error) });
+      const reason = 'internal error: the reply was too large; the manager logged it';
+      body = encodeMessage({ type: 'error', code: 'internal', reason });
+    }
+    send({ to, body });
   }
 
   const outbox = createOutbox(store, send, (job) => notices.finished(job));
@@ -60,15 +84,18 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
     store,
     access,
     now,
-    reply: (to, message) => send({ to, message }),
+    reply: sendMessage,
     outbox,
+    limits: options.limits,
   });
   const workers = createWorkerInbox({
     scheduler,
     access,
     log,
     outbox,
-    reply: (to, message) => send({ to, message }),
+    reply: sendMessage,
+    now,
+    rate: options.workerRate,
   });
 
   // A job_finished that bounced goes to its submitter when they next speak or come online.
@@ -84,13 +111,10 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
       if (!workers.handle(from, body)) users.handle(from, body);
     } catch (error) {
       log.error('message handling failed', { from, error: String(error) });
-      send({
-        to: from,
-        message: {
-          type: 'error',
-          code: 'internal',
-          reason: 'internal error; the manager logged it',
-        },
+      sendMessage(from, {
+        type: 'error',
+        code: 'internal',
+        reason: 'internal error; the manager logged it',
       });
     }
   });
@@ -143,7 +167,7 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
       for (const jid of gone)
         log.warn('worker did not answer ping; requeueing its tasks', { worker: jid });
       outbox.push(scheduler.unresponsive(...gone));
-      for (const jid of gone) send({ to: jid, message: { type: 'resync', v: 1 } });
+      for (const jid of gone) sendMessage(jid, { type: 'resync', v: 1 });
     });
   }
 
@@ -153,7 +177,12 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
       outbox.push(scheduler.finishRestore());
       await connection.start();
       timers.push(setInterval(pingWorkers, pingIntervalMs));
-      timers.push(setInterval(() => outbox.push(scheduler.tick()), 1000));
+      timers.push(
+        setInterval(() => {
+          outbox.push(scheduler.tick());
+          workers.resync();
+        }, 1000),
+      );
       log.info('manager online', { jid: connection.jid });
     },
     async stop() {

@@ -2,6 +2,7 @@ import {
   decodeUserRequest,
   errorReply,
   HELP_TEXT,
+  type UserReply,
   type UserRequest,
 } from '../../shared/protocol/index.ts';
 import { MAX_FAILURES_LISTED } from '../../shared/protocol/limits.ts';
@@ -9,8 +10,9 @@ import { bareJid } from '../common/jid.ts';
 import type { AccessPolicy } from './access.ts';
 import type { Scheduler } from './core/scheduler.ts';
 import type { Outbox } from './outbox.ts';
+import { DEFAULT_USER_LIMITS, overLimit, type UserLimits } from './limits.ts';
 import { createRateLimiter } from './rate-limit.ts';
-import { jobStatusView } from './status-view.ts';
+import { listReply, oneJobReply } from './status-view.ts';
 import type { ManagerStore } from './store.ts';
 
 /** The seed-001 commands people send from the CLI or any IM client: job, status, cancel (and help). */
@@ -21,9 +23,11 @@ export interface UserCommandsOptions {
   access: AccessPolicy;
   outbox: Outbox;
   now: () => number;
-  reply: (to: string, message: Record<string, unknown>) => void;
+  reply: (to: string, message: UserReply) => void;
   /** Requests one JID may send at once, and refilled per second (default 30 and 10). */
   rateLimit?: { burst: number; perSecond: number };
+  /** Jobs and tasks one user may have open (default DEFAULT_USER_LIMITS). */
+  limits?: UserLimits;
 }
 
 export interface UserCommands {
@@ -34,8 +38,9 @@ export function createUserCommands(options: UserCommandsOptions): UserCommands {
   const { scheduler, store, access, outbox, now, reply } = options;
   const rate = options.rateLimit ?? { burst: 30, perSecond: 10 };
   const limiter = createRateLimiter({ ...rate, now });
+  const limits = options.limits ?? DEFAULT_USER_LIMITS;
 
-  function run(from: string, request: UserRequest): Record<string, unknown> {
+  function run(from: string, request: UserRequest): UserReply {
     const owner = bareJid(from);
     const admin = access.isAdmin(from);
     switch (request.type) {
@@ -43,29 +48,22 @@ export function createUserCommands(options: UserCommandsOptions): UserCommands {
         return { type: 'help', text: HELP_TEXT };
       case 'job': {
         const { type, ...spec } = request;
+        const refused = overLimit(limits, scheduler.load(owner), spec.queue);
+        if (refused !== undefined) return { type: 'job_rejected', reason: refused };
         const info = store.insertJob(owner, from, spec, now());
         outbox.push(scheduler.submit(info));
         return { type: 'job_started', job_id: info.id };
       }
       case 'status': {
         const found = scheduler.jobs(owner, request.job_id, admin);
-        if (!found.ok) return refusal(found.code, request.job_id);
-        const single = request.job_id !== undefined;
-        const t = now();
-        return {
-          type: 'status',
-          jobs: found.value.map((job) =>
-            jobStatusView(
-              job,
-              t,
-              single ? store.failedTasks(job.info.id, MAX_FAILURES_LISTED) : undefined,
-            ),
-          ),
-        };
+        if (!found.ok) return refusal(request.job_id);
+        const [job] = found.value;
+        if (request.job_id === undefined || !job) return listReply(found.value, now());
+        return oneJobReply(job, now(), store.failedTasks(job.info.id, MAX_FAILURES_LISTED));
       }
       case 'cancel': {
         const found = scheduler.cancel(owner, request.job_id, admin);
-        if (!found.ok) return refusal(found.code, request.job_id);
+        if (!found.ok) return refusal(request.job_id);
         outbox.push(found.value.actions);
         return { type: 'cancelled', job_ids: found.value.jobIds, tasks: found.value.tasks };
       }
@@ -99,11 +97,7 @@ export function createUserCommands(options: UserCommandsOptions): UserCommands {
   };
 }
 
-function refusal(
-  code: 'unknown_job' | 'forbidden',
-  jobId: number | undefined,
-): Record<string, unknown> {
-  const reason =
-    code === 'unknown_job' ? `no job ${String(jobId)}` : `job ${String(jobId)} is not yours`;
-  return errorReply({ code, reason });
+/** The same answer for a job that does not exist and one that is not yours: ids tell nothing. */
+function refusal(jobId: number | undefined): UserReply {
+  return errorReply({ code: 'unknown_job', reason: `no job ${String(jobId)} of yours` });
 }

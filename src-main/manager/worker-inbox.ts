@@ -1,9 +1,14 @@
-import { decodeWorkerMessage, errorMessage } from '../../shared/protocol/index.ts';
+import {
+  decodeWorkerMessage,
+  errorMessage,
+  type ManagerMessage,
+} from '../../shared/protocol/index.ts';
 import type { Logger } from '../common/log.ts';
 import type { AccessPolicy } from './access.ts';
 import type { Scheduler } from './core/scheduler.ts';
-import type { TaskRef, TaskResult } from './core/types.ts';
 import type { Outbox } from './outbox.ts';
+import { fromWireRef, fromWireResult } from './wire.ts';
+import { createWorkerRate, DEFAULT_WORKER_RATE, type WorkerRateLimits } from './worker-rate.ts';
 
 /** Messages from workers (docs/PROTOCOL.md, worker ↔ manager). */
 
@@ -12,19 +17,18 @@ export interface WorkerInboxOptions {
   access: AccessPolicy;
   log: Logger;
   outbox: Outbox;
-  reply: (to: string, message: Record<string, unknown>) => void;
+  reply: (to: string, message: ManagerMessage) => void;
+  now: () => number;
+  /** Default DEFAULT_WORKER_RATE. */
+  rate?: WorkerRateLimits;
 }
 
 export interface WorkerInbox {
   /** Handle a worker message; false when the body is not one (it is then a user command). */
   handle(from: string, body: string): boolean;
+  /** Ask workers whose messages were dropped over the rate limit to resend them (call often). */
+  resync(): void;
 }
-
-const ref = (r: { job_id: number; index: number; attempt: number }): TaskRef => ({
-  jobId: r.job_id,
-  index: r.index,
-  attempt: r.attempt,
-});
 
 const WORKER_TYPES = new Set<unknown>(['profile', 'task_results']);
 
@@ -42,9 +46,13 @@ function typeOf(body: string): unknown {
 
 export function createWorkerInbox(options: WorkerInboxOptions): WorkerInbox {
   const { scheduler, access, log, outbox, reply } = options;
+  const rate = createWorkerRate(options.rate ?? DEFAULT_WORKER_RATE, options.now, log);
   return {
     handle(from, body) {
       if (!access.isWorker(from)) return false;
+      // Before parsing: a dropped message costs a map lookup. Returning true keeps it from
+      // reaching the user commands, whose replies would cost as much again.
+      if (!rate.admit(from, body.length)) return true;
       const decoded = decodeWorkerMessage(body);
       if (!decoded.ok) {
         // Only a message that claims to be worker traffic is answered as such; anything else from
@@ -63,21 +71,18 @@ export function createWorkerInbox(options: WorkerInboxOptions): WorkerInbox {
       if (m.type === 'profile') {
         const { os, ram, cores, provides, slots } = m;
         outbox.push(
-          scheduler.profile(from, { os, ram, cores, provides, slots }, m.running.map(ref)),
+          scheduler.profile(from, { os, ram, cores, provides, slots }, m.running.map(fromWireRef)),
         );
         return true;
       }
-      const results: TaskResult[] = m.results.map((r) => ({
-        ...ref(r),
-        exitCode: r.exit_code,
-        signal: r.signal,
-        durationMs: r.duration_ms,
-        stdoutTail: r.stdout_tail,
-        stderrTail: r.stderr_tail,
-        ...(r.error === undefined ? {} : { error: r.error }),
-      }));
-      outbox.push(scheduler.results(from, results));
+      outbox.push(scheduler.results(from, m.results.map(fromWireResult)));
       return true;
+    },
+    resync() {
+      for (const jid of rate.resyncDue()) {
+        scheduler.awaitProfile(jid);
+        reply(jid, { type: 'resync', v: 1 });
+      }
     },
   };
 }

@@ -1,10 +1,19 @@
-import { decodeManagerMessage, errorMessage } from '../../shared/protocol/index.ts';
-import { MAX_BATCH, MAX_WORKER_BODY } from '../../shared/protocol/limits.ts';
+import {
+  decodeManagerMessage,
+  encodeBatches,
+  encodeMessage,
+  errorMessage,
+  type TaskRef as WireRef,
+  type TaskResult as WireResult,
+  type TaskSpec as WireSpec,
+} from '../../shared/protocol/index.ts';
 import { bareJid } from '../common/jid.ts';
 import type { Logger } from '../common/log.ts';
 import type { XmppConnection } from '../xmpp/connection.ts';
-import type { Executor, RunningTask, TaskOutcome } from './executor.ts';
+import type { Executor, RunningTask } from './executor.ts';
 import type { Profile } from './profile.ts';
+import { createRefusals } from './refusals.ts';
+import { fromWireTask, refOf, toWireResult } from './wire.ts';
 
 /**
  * The worker process: takes tasks only from its manager, runs them, reports each result until the
@@ -36,54 +45,16 @@ export interface WorkerService {
   readonly paused: boolean;
 }
 
-interface WireRef {
-  job_id: number;
-  index: number;
-  attempt: number;
-}
-
-type WireResult = WireRef & {
-  exit_code: number | null;
-  signal: string | null;
-  duration_ms: number;
-  stdout_tail: string;
-  stderr_tail: string;
-  error?: string;
-};
-
 const taskKey = (r: WireRef) => `${r.job_id}:${r.index}`;
 const resultKey = (r: WireRef) => `${r.job_id}:${r.index}:${r.attempt}`;
 
-function toWire(ref: WireRef, o: TaskOutcome): WireResult {
-  return {
-    ...ref,
-    exit_code: o.exitCode,
-    signal: o.signal,
-    duration_ms: Math.round(o.durationMs),
-    stdout_tail: o.stdoutTail,
-    stderr_tail: o.stderrTail,
-    ...(o.error === undefined ? {} : { error: o.error }),
-  };
-}
-
-/** Split results into `task_results` messages that stay under the size and count limits. */
-export function batchResults(results: WireResult[], maxBody = MAX_WORKER_BODY): WireResult[][] {
-  const batches: WireResult[][] = [];
-  let current: WireResult[] = [];
-  let size = 64;
-  for (const r of results) {
-    const bytes = JSON.stringify(r).length + 1;
-    if (current.length > 0 && (size + bytes > maxBody * 0.9 || current.length >= MAX_BATCH)) {
-      batches.push(current);
-      current = [];
-      size = 64;
-    }
-    current.push(r);
-    size += bytes;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
-}
+/**
+ * `task_results` bodies under the stanza limit, split by their bytes on the wire. Measuring
+ * string length let 14 results with 3-byte characters in their tails make a 350 KB stanza,
+ * for which the server dropped the worker, at every resend.
+ */
+const resultBodies = (results: WireResult[]) =>
+  encodeBatches(results, (batch) => ({ type: 'task_results', v: 1, results: batch }));
 
 export function createWorkerService(options: WorkerServiceOptions): WorkerService {
   const { connection, executor, profile, log } = options;
@@ -101,9 +72,9 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
 
   function sendResults(results: WireResult[]): void {
     if (!managerJid || results.length === 0) return;
-    for (const batch of batchResults(results)) {
+    for (const body of resultBodies(results)) {
       connection
-        .sendJson(managerJid, { type: 'task_results', v: 1, results: batch })
+        .sendText(managerJid, body)
         .catch((error: unknown) =>
           log.warn('could not send results; will resend on reconnect', { error: String(error) }),
         );
@@ -124,11 +95,14 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     sendResults([...unacked.values()]);
     const runningRefs = [...running.values()].filter((r) => !r.cancelled).map((r) => r.ref);
     connection
-      .sendJson(managerJid, { type: 'profile', v: 1, ...profile, running: runningRefs })
+      .sendText(
+        managerJid,
+        encodeMessage({ type: 'profile', v: 1, ...profile, running: runningRefs }),
+      )
       .catch((error: unknown) => log.warn('could not send profile', { error: String(error) }));
   }
 
-  function start(spec: WireRef & { command: string; cleanup?: string }): void {
+  function start(spec: WireSpec): void {
     const key = taskKey(spec);
     const current = running.get(key);
     if (current?.ref.attempt === spec.attempt) return;
@@ -136,21 +110,15 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
       current.cancelled = true;
       current.task.cancel();
     }
-    const ref = { job_id: spec.job_id, index: spec.index, attempt: spec.attempt };
-    const task = executor.run({
-      jobId: spec.job_id,
-      index: spec.index,
-      attempt: spec.attempt,
-      command: spec.command,
-      cleanup: spec.cleanup,
-    });
+    const ref = refOf(spec);
+    const task = executor.run(fromWireTask(spec));
     const entry = { ref, task, cancelled: false };
     running.set(key, entry);
     void task.result.then((outcome) => {
       if (running.get(key) === entry) running.delete(key);
       // A task the manager cancelled has ended for it already: nothing to report.
       if (entry.cancelled || stopped) return;
-      const result = toWire(ref, outcome);
+      const result = toWireResult(ref, outcome);
       unacked.set(resultKey(ref), result);
       fresh.push(result);
       if (!flushScheduled) {
@@ -212,19 +180,21 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     if (reconnected) log.info('xmpp connection back', { down_ms: downMs, attempts });
   });
 
+  const refusal = encodeMessage(
+    errorMessage({
+      code: 'forbidden',
+      reason: `this worker takes work only from its manager, ${manager}`,
+    }),
+  );
+  const refusals = createRefusals({
+    log,
+    answer: (to) => void connection.sendText(to, refusal).catch(() => undefined),
+  });
+
   connection.on('message', ({ from, body }) => {
     // Only the manager's full JID whose presence we follow: not any resource of its account.
     if (from !== managerJid) {
-      log.warn('refused a message from a JID that is not our manager', { from });
-      void connection
-        .sendJson(
-          from,
-          errorMessage({
-            code: 'forbidden',
-            reason: `this worker takes work only from ${managerJid ?? manager}`,
-          }),
-        )
-        .catch(() => undefined);
+      refusals.refuse(from);
       return;
     }
     const decoded = decodeManagerMessage(body);
@@ -261,6 +231,7 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     async stop() {
       if (stopped) return;
       stopped = true;
+      refusals.stop();
       try {
         await executor.cancelAll();
       } finally {

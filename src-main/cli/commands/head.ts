@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { createLogger } from '../../common/log.ts';
 import { startHeadNode } from '../../head/head-node.ts';
+import { userLimitsOf } from '../../manager/limits.ts';
+import { workerRateOf } from '../../manager/worker-rate.ts';
 import { intOption, type Parsed } from '../args.ts';
 import { loadConfig } from '../config.ts';
 import { untilSignal } from '../signals.ts';
@@ -15,6 +17,7 @@ export async function runHead(args: Parsed): Promise<number> {
   const settings = loadConfig(args.flags, process.env, args.configPath);
   const dataDir = join(settings.dataDir, 'head');
   const { submitters, workers, admins } = settings;
+  const limits = settings;
   const head = await startHeadNode({
     dataDir,
     access: { submitters, workers, admins },
@@ -22,6 +25,8 @@ export async function runHead(args: Parsed): Promise<number> {
     port: intOption(args.values, 'port', 0),
     host: typeof args.values.bind === 'string' ? args.values.bind : undefined,
     pingIntervalMs: (intOption(args.values, 'ping-interval', 1) ?? 10) * 1000,
+    limits: userLimitsOf(limits),
+    workerRate: workerRateOf(limits),
     log,
   });
   const { config } = head;

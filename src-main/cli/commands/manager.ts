@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { domainOf, localOf } from '../../common/jid.ts';
 import { createLogger } from '../../common/log.ts';
 import { createAccessPolicy } from '../../manager/access.ts';
+import { userLimitsOf } from '../../manager/limits.ts';
+import { workerRateOf } from '../../manager/worker-rate.ts';
 import { createManagerService } from '../../manager/service.ts';
 import { openManagerStore } from '../../manager/store.ts';
 import { createConnection } from '../../xmpp/connection.ts';
@@ -53,6 +55,8 @@ export async function runManager(args: Parsed): Promise<number> {
     log,
     pingIntervalMs: pingInterval * 1000,
     pingTimeoutMs: Math.max(1000, (pingInterval * 1000) / 2),
+    limits: userLimitsOf(config),
+    workerRate: workerRateOf(config),
   });
   try {
     await service.start();

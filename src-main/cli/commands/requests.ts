@@ -1,7 +1,7 @@
 import type { Parsed } from '../args.ts';
 import { loadConfig, requireKeys } from '../config.ts';
 import { CliError, EXIT } from '../errors.ts';
-import { formatStatus } from '../format.ts';
+import { formatStatus, printable, printableJson } from '../format.ts';
 import { openSession, type ManagerSession, type Reply } from '../session.ts';
 
 /** `kestrel status` and `kestrel cancel`: one request, one reply. */
@@ -24,7 +24,7 @@ export function jobIdArgument(args: Parsed): number | undefined {
 
 export function errorOf(reply: Reply): CliError | undefined {
   if (reply.type !== 'error' && reply.type !== 'job_rejected') return undefined;
-  return new CliError(`manager: ${String(reply.reason)}`, EXIT.failed);
+  return new CliError(`manager: ${printable(reply.reason)}`, EXIT.failed);
 }
 
 export async function withSession<T>(
@@ -40,7 +40,7 @@ export async function withSession<T>(
 }
 
 function print(args: Parsed, reply: Reply, human: () => string): void {
-  process.stdout.write(`${args.json ? JSON.stringify(reply) : human()}\n`);
+  process.stdout.write(`${args.json ? printableJson(reply) : human()}\n`);
 }
 
 export async function runStatus(args: Parsed): Promise<number> {
@@ -53,7 +53,12 @@ export async function runStatus(args: Parsed): Promise<number> {
   );
   const error = errorOf(reply);
   if (error) throw error;
-  print(args, reply, () => formatStatus(Array.isArray(reply.jobs) ? reply.jobs : []));
+  print(args, reply, () =>
+    formatStatus(
+      Array.isArray(reply.jobs) ? reply.jobs : [],
+      typeof reply.truncated === 'number' ? reply.truncated : 0,
+    ),
+  );
   return EXIT.ok;
 }
 
@@ -71,7 +76,7 @@ export async function runCancel(args: Parsed): Promise<number> {
     const ids = Array.isArray(reply.job_ids) ? reply.job_ids : [];
     return ids.length === 0
       ? 'nothing to cancel'
-      : `cancelled job ${ids.join(', ')} (${String(reply.tasks)} tasks)`;
+      : `cancelled job ${printable(ids.join(', '))} (${printable(reply.tasks)} tasks)`;
   });
   return EXIT.ok;
 }

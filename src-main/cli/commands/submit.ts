@@ -1,6 +1,6 @@
 import { intOption, splitList, type Parsed } from '../args.ts';
 import { CliError, EXIT } from '../errors.ts';
-import { progressLine } from '../format.ts';
+import { printable, printableJson, progressLine } from '../format.ts';
 import type { ManagerSession, Reply } from '../session.ts';
 import { errorOf, withSession } from './requests.ts';
 
@@ -67,7 +67,7 @@ export async function runSubmit(args: Parsed): Promise<number> {
     const jobId = Number(reply.job_id);
     process.stdout.write(
       args.json
-        ? `${JSON.stringify(reply)}\n`
+        ? `${printableJson(reply)}\n`
         : `job ${jobId} started (${String(request.queue)} tasks)\n`,
     );
     if (args.values.wait !== true) return EXIT.ok;
@@ -75,8 +75,8 @@ export async function runSubmit(args: Parsed): Promise<number> {
     const failed = Number(finished.failed ?? 0) + Number(finished.cancelled ?? 0);
     process.stdout.write(
       args.json
-        ? `${JSON.stringify(finished)}\n`
-        : `job ${jobId} finished: ${String(finished.done)} done, ${String(finished.failed)} failed, ${String(finished.cancelled)} cancelled\n`,
+        ? `${printableJson(finished)}\n`
+        : `job ${jobId} finished: ${printable(finished.done)} done, ${printable(finished.failed)} failed, ${printable(finished.cancelled)} cancelled\n`,
     );
     return failed > 0 ? EXIT.failed : EXIT.ok;
   });

@@ -28,6 +28,11 @@ export interface JobTasks {
   take(): { index: number; attempt: number } | undefined;
   /** Set a task's state, keeping the counts right. */
   set(index: number, state: TaskState): void;
+  /**
+   * Count every task not ended as cancelled without touching the arrays (release() follows, the
+   * job having ended); returns how many. The caller has stopped the running tasks it knows of.
+   */
+  cancelRest(): number;
   /** Put a running task back in the queue. */
   requeue(index: number): void;
   addFailure(index: number): number;
@@ -94,6 +99,13 @@ export function createJobTasks(info: JobInfo): JobTasks {
       return { index, attempt };
     },
     set,
+    cancelRest() {
+      const n = counts.queued + counts.running;
+      counts.cancelled += n;
+      counts.queued = 0;
+      counts.running = 0;
+      return n;
+    },
     requeue(index) {
       if (states[index] === RUNNING) set(index, 'queued');
     },

@@ -57,3 +57,6 @@ export function taskKey(jobId: number, index: number): number {
   // MAX_QUEUE is below 2^24, so job ids up to 2^29 keep the key an exact integer.
   return jobId * 0x1000000 + index;
 }
+
+export const jobOfKey = (key: number): number => Math.floor(key / 0x1000000);
+export const indexOfKey = (key: number): number => key % 0x1000000;

@@ -104,10 +104,11 @@ describe(`access and flooding (${process.env.KESTREL_TEST_SERVER ?? 'prosody'})`
     const started = await alice.ask({ type: 'job', command: 'sleep 30', queue: 4 });
     const jobId = started.job_id as number;
     const before = jobRow(pool, jobId);
-    const forbidden = { type: 'error', code: 'forbidden' };
-    await expectRefused(tally, bob, { type: 'cancel', job_id: jobId }, forbidden);
-    await expectRefused(tally, bob, `{'type':'cancel', 'job_id': ${jobId}}`, forbidden);
-    await expectRefused(tally, bob, { type: 'status', job_id: jobId }, forbidden);
+    // Someone else's job answers exactly like one that does not exist.
+    const unknown = { type: 'error', code: 'unknown_job' };
+    await expectRefused(tally, bob, { type: 'cancel', job_id: jobId }, unknown);
+    await expectRefused(tally, bob, `{'type':'cancel', 'job_id': ${jobId}}`, unknown);
+    await expectRefused(tally, bob, { type: 'status', job_id: jobId }, unknown);
     // "Cancel all mine" from bob: nothing of alice's.
     tally.tried += 1;
     const all = await bob.ask({ type: 'cancel' });

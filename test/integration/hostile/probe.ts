@@ -53,6 +53,23 @@ export async function expectRefused(
   return reply;
 }
 
+/** Sends an input the rules allow and expects it served: a reply whose `type` is `want`. */
+export async function expectServed(
+  tally: Tally,
+  user: UserClient,
+  body: string | object,
+  want: string,
+): Promise<Reply> {
+  tally.tried += 1;
+  await paced(user);
+  const reply = await user.ask(body);
+  const label = (typeof body === 'string' ? body : JSON.stringify(body)).slice(0, 80);
+  if (reply.type === want) tally.allowed += 1;
+  else tally.unexpected.push(`${label} → ${JSON.stringify(reply).slice(0, 200)}`);
+  expect(reply.type, label).toBe(want);
+  return reply;
+}
+
 /** Everything the manager has recorded, as one comparable value. */
 export function storeSnapshot(pool: Pool): string {
   const jobs = pool.query(

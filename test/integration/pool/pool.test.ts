@@ -115,13 +115,14 @@ describe(`core pool (${process.env.KESTREL_TEST_SERVER ?? 'prosody'})`, () => {
     expect(status).toMatchObject({
       jobs: [{ job_id: jobId, running: 2, queued: 8, done: 0, state: 'running' }],
     });
+    // Someone else's job looks like one that does not exist.
     expect(await bob.ask({ type: 'status', job_id: jobId })).toMatchObject({
       type: 'error',
-      code: 'forbidden',
+      code: 'unknown_job',
     });
     expect(await bob.ask({ type: 'cancel', job_id: jobId })).toMatchObject({
       type: 'error',
-      code: 'forbidden',
+      code: 'unknown_job',
     });
     expect(await alice.ask({ type: 'cancel', job_id: 999_999 })).toMatchObject({
       type: 'error',

@@ -3,6 +3,7 @@ import {
   encodeBatches,
   encodeMessage,
   MessageTooLargeError,
+  wireBytes,
 } from '../../../../shared/protocol/encode.ts';
 import { MAX_BATCH, MAX_WORKER_BODY, TAIL_CHARS } from '../../../../shared/protocol/limits.ts';
 import {
@@ -70,6 +71,33 @@ describe('encodeBatches', () => {
     const wrap = (batch: TaskRef[]) => ({ type: 'cancel_tasks', v: 1, tasks: batch }) as const;
     expect(encodeBatches([], wrap)).toStrictEqual([]);
     expect(() => encodeBatches([{ job_id: 1, index: 0, attempt: 1 }], wrap, 40)).toThrow(
+      MessageTooLargeError,
+    );
+  });
+});
+
+describe('wireBytes', () => {
+  it('counts UTF-8 bytes after XML escaping, as the server measures a stanza', () => {
+    const samples = ['plain', '&<>"\'', '€😀é', '\ud800x', ''];
+    const escaped = (s: string) =>
+      s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    for (const s of samples) expect(wireBytes(s)).toBe(bytes(escaped(s)));
+  });
+
+  it('keeps batches of `&`-heavy items under the limit on the wire', () => {
+    const tasks = Array.from({ length: 16 }, (_, index) => ({
+      job_id: 1,
+      index,
+      attempt: 1,
+      command: '&'.repeat(4096),
+      cleanup: '&'.repeat(4096),
+      cores: 1,
+      ram: 0,
+    }));
+    const bodies = encodeBatches(tasks, (batch) => ({ type: 'tasks', v: 1, tasks: batch }));
+    expect(bodies.length).toBeGreaterThan(4);
+    for (const body of bodies) expect(wireBytes(body)).toBeLessThanOrEqual(MAX_WORKER_BODY);
+    expect(() => encodeMessage({ type: 'help', text: '&'.repeat(MAX_WORKER_BODY) })).toThrow(
       MessageTooLargeError,
     );
   });

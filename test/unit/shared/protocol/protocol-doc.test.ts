@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeUserReply, decodeUserRequest } from '../../../../shared/protocol/user.ts';
+import {
+  MAX_WORKER_BODY,
+  STATUS_COMMAND_CHARS,
+  STATUS_CUT,
+  STATUS_TAIL_CHARS,
+} from '../../../../shared/protocol/limits.ts';
 import { decodeManagerMessage, decodeWorkerMessage } from '../../../../shared/protocol/worker.ts';
+import { DEFAULT_USER_LIMITS } from '../../../../src-main/manager/limits.ts';
 
 // Keeps docs/PROTOCOL.md honest: every example in it must decode.
 const doc = readFileSync(new URL('../../../../docs/PROTOCOL.md', import.meta.url), 'utf8');
@@ -32,5 +39,26 @@ describe('docs/PROTOCOL.md examples', () => {
   it.each(wire)('message %s decodes', (body) => {
     const decoders = [decodeUserReply, decodeWorkerMessage, decodeManagerMessage];
     expect(decoders.some((decode) => decode(body).ok)).toBe(true);
+  });
+});
+
+/** 131072 → '131 072', as the document writes numbers. */
+const spaced = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
+
+describe('docs/PROTOCOL.md limits', () => {
+  it('states the status paging rules the manager applies', () => {
+    expect(doc).toContain(`${STATUS_COMMAND_CHARS} characters (\`STATUS_COMMAND_CHARS\`)`);
+    expect(doc).toContain(`${STATUS_TAIL_CHARS} characters (\`STATUS_TAIL_CHARS\`)`);
+    expect(doc).toContain(`ending in \`${STATUS_CUT}\``);
+    expect(doc).toContain(`${spaced(MAX_WORKER_BODY)} bytes as sent`);
+  });
+
+  it('states the per-user limits with their defaults', () => {
+    expect(doc).toContain(
+      `at most ${DEFAULT_USER_LIMITS.maxJobsPerUser} unfinished jobs (\`--max-jobs-per-user\`)`,
+    );
+    expect(doc).toContain(
+      `${spaced(DEFAULT_USER_LIMITS.maxQueuedPerUser)} unfinished tasks\nover all of them (\`--max-queued-per-user\`)`,
+    );
   });
 });

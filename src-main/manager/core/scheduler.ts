@@ -446,7 +446,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
 
     expectReports() {
       const until = now() + graceMs;
-      for (const w of workers.values()) w.expectedUntil = until;
+      for (const w of workers.values()) {
+        w.expectedUntil = until;
+        // Nothing new until its profile says what it runs now: tasks handed out after its resent
+        // results but before that profile would be missing from it, and requeued as lost.
+        w.profile = undefined;
+      }
     },
   };
 }

@@ -40,6 +40,19 @@ function kinds(actions: Action[]): string[] {
 }
 
 describe('scheduler', () => {
+  it('after the manager reconnects, hands a worker nothing new until its profile', () => {
+    const s = createScheduler({ now });
+    s.profile('w1@pool/a', profile({ slots: 1 }), []);
+    const [first] = dispatched(s.submit(job({ queue: 3 })));
+    s.expectReports();
+    // The worker reports its result first, then its profile (docs/PROTOCOL.md, reconnection).
+    const afterResult = s.results('w1@pool/a', [result(first!)]);
+    expect(kinds(afterResult)).toEqual(['record', 'ack']);
+    const afterProfile = s.profile('w1@pool/a', profile({ slots: 1 }), []);
+    expect(kinds(afterProfile)).toEqual(['dispatch']);
+    expect(dispatched(afterProfile).map((t) => t.index)).toEqual([1]);
+  });
+
   it('hands out no more tasks than a worker has slots, and the rest as slots free up', () => {
     const s = createScheduler({ now });
     s.profile('w1@pool/a', profile({ slots: 2, cores: 4 }), []);

@@ -15,6 +15,7 @@ export {
   type LiteralOptions,
 } from './literal.ts';
 export { HELP_TEXT } from './help.ts';
+export { mayBePlainText, plainText, typedAsText } from './plain.ts';
 export {
   encodeBatches,
   encodeMessage,

@@ -1,4 +1,4 @@
-import { encodeMessage, type Message } from '../../shared/protocol/index.ts';
+import { encodeMessage, plainText, type Message } from '../../shared/protocol/index.ts';
 import type { Logger } from '../common/log.ts';
 import type { XmppConnection } from '../xmpp/connection.ts';
 import type { AccessPolicy } from './access.ts';
@@ -84,7 +84,9 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
     store,
     access,
     now,
-    reply: sendMessage,
+    // Plain text for people who typed plain text (help, errors); bounded by MAX_REASON and help.
+    reply: (to, message, asText) =>
+      asText ? send({ to, body: plainText(message) }) : sendMessage(to, message),
     outbox,
     limits: options.limits,
   });

@@ -2,6 +2,8 @@ import {
   decodeUserRequest,
   errorReply,
   HELP_TEXT,
+  mayBePlainText,
+  typedAsText,
   type UserReply,
   type UserRequest,
 } from '../../shared/protocol/index.ts';
@@ -23,7 +25,8 @@ export interface UserCommandsOptions {
   access: AccessPolicy;
   outbox: Outbox;
   now: () => number;
-  reply: (to: string, message: UserReply) => void;
+  /** `asText`: the request was typed as plain text; answer the same way (shared/protocol/plain.ts). */
+  reply: (to: string, message: UserReply, asText: boolean) => void;
   /** Requests one JID may send at once, and refilled per second (default 30 and 10). */
   rateLimit?: { burst: number; perSecond: number };
   /** Jobs and tasks one user may have open (default DEFAULT_USER_LIMITS). */
@@ -74,25 +77,26 @@ export function createUserCommands(options: UserCommandsOptions): UserCommands {
     handle(from, body) {
       if (!limiter.take(bareJid(from))) {
         const reason = `too many requests: at most ${rate.burst} at once and ${rate.perSecond} a second; try again shortly`;
-        reply(from, errorReply({ code: 'rate_limited', reason }));
+        reply(from, errorReply({ code: 'rate_limited', reason }), mayBePlainText(body));
         return;
       }
       const decoded = decodeUserRequest(body);
+      const asText = typedAsText(body, decoded);
+      const answer = (message: UserReply) => reply(from, message, asText);
       if (!decoded.ok) {
-        reply(from, errorReply(decoded.error));
+        answer(errorReply(decoded.error));
         return;
       }
       if (!access.canSubmit(from)) {
         const reason = `${bareJid(from)} may not use this manager; ask its operator to allow your JID`;
-        reply(
-          from,
+        answer(
           decoded.message.type === 'job'
             ? { type: 'job_rejected', reason }
             : errorReply({ code: 'forbidden', reason }),
         );
         return;
       }
-      reply(from, run(from, decoded.message));
+      answer(run(from, decoded.message));
     },
   };
 }

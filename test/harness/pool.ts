@@ -169,7 +169,14 @@ async function connectUser(
   const waiters = new Set<() => void>();
   connection.on('message', ({ from, body }) => {
     if (!from.startsWith(managerJid)) return;
-    replies.push(JSON.parse(body) as Reply);
+    // Plain text (the answer to plain text typed by a person) is kept as { type: 'text' }.
+    let reply: Reply;
+    try {
+      reply = JSON.parse(body) as Reply;
+    } catch {
+      reply = { type: 'text', text: body };
+    }
+    replies.push(reply);
     for (const check of waiters) check();
   });
   // Server restarts are part of some tests: the connection reconnects by itself.

@@ -87,7 +87,10 @@ describe(`access and flooding (${process.env.KESTREL_TEST_SERVER ?? 'prosody'})`
     await expectRefused(tally, mallory, { type: 'status', job_id: jobId }, forbidden);
     await expectRefused(tally, mallory, { type: 'cancel' }, forbidden);
     await expectRefused(tally, mallory, { type: 'cancel', job_id: jobId }, forbidden);
-    await expectRefused(tally, mallory, 'help', forbidden);
+    await expectRefused(tally, mallory, 'help', {
+      type: 'text',
+      text: expect.stringMatching(/^Sorry: .*may not use this manager/),
+    });
     // Malformed input is answered as such whoever sends it: the error helps, it grants nothing.
     await expectRefused(tally, mallory, "{'type':'job'", { type: 'error', code: 'bad_syntax' });
     expect(pool.query('SELECT id FROM jobs')).toEqual(jobsBefore);

@@ -54,7 +54,8 @@ const CASES: Record<string, [string, string][]> = {
     ['{"type":"status","job_id":1e400}', 'bad_syntax'],
     [`{"type":"status","job_id":1${'0'.repeat(400)}}`, 'bad_syntax'],
     ['{"type":"status","job_id":007}', 'bad_syntax'],
-    ['   ', 'bad_syntax'],
+    // Plain text, as a person types it: answered with plain text (shared/protocol/plain.ts).
+    ['   ', 'text'],
   ],
   'not an object': [
     ['null', 'not_an_object'],
@@ -159,7 +160,11 @@ describe(`malformed input from an IM client (${process.env.KESTREL_TEST_SERVER ?
     const before = storeSnapshot(pool);
     for (const [group, cases] of Object.entries(CASES)) {
       for (const [body, code] of cases) {
-        await expectRefused(tally, alice, body, { type: 'error', code });
+        const want =
+          code === 'text'
+            ? { type: 'text', text: expect.stringMatching(/^Sorry: /) }
+            : { type: 'error', code };
+        await expectRefused(tally, alice, body, want);
       }
       expect(managerAlive(pool), `after ${group}`).toBe(true);
     }

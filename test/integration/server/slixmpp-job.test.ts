@@ -78,4 +78,31 @@ describe('slixmpp against a head node', () => {
     });
     expect(String(finished.sender)).toMatch(/^manager@lab\.test\//);
   });
+
+  it('answers help typed in an IM client with readable text, not JSON', async () => {
+    const im = startSlixmpp({
+      jid: 'alice@lab.test/pidgin',
+      password: 'alice-password',
+      host: '127.0.0.1',
+      port: head.port,
+      ca_certs: head.server.certFile,
+      send: [
+        { to: head.config.manager.jid, body: 'help' },
+        { to: head.config.manager.jid, body: 'what can you do?' },
+      ],
+    });
+    try {
+      const messages = () =>
+        im.events.filter((e) => e.event === 'message').map((e) => String(e.body));
+      await im.waitFor(() => messages().length >= 2);
+      const texts = messages();
+      const [help, sorry] = texts;
+      expect(help).toMatch(/^Kestrel takes these commands/);
+      expect(help).toContain("\n  {'type':'status'}\n"); // real line breaks, no \n escapes
+      expect(() => JSON.parse(help ?? '')).toThrow();
+      expect(sorry).toMatch(/^Sorry: .+\n\nKestrel takes these commands/s);
+    } finally {
+      im.kill();
+    }
+  });
 });

@@ -29,7 +29,7 @@ export default defineConfig({
         test: {
           name: 'integration-embedded',
           include: ['test/integration/{pool,xmpp,cli}/*.test.ts'],
-          exclude: ['test/integration/cli/demo.test.ts'],
+          exclude: ['test/integration/cli/demo.test.ts', 'test/integration/cli/completion.test.ts'],
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 60_000,
@@ -42,7 +42,7 @@ export default defineConfig({
         test: {
           name: 'integration-ejabberd',
           include: ['test/integration/{pool,xmpp,cli}/*.test.ts'],
-          exclude: ['test/integration/cli/demo.test.ts'],
+          exclude: ['test/integration/cli/demo.test.ts', 'test/integration/cli/completion.test.ts'],
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 60_000,

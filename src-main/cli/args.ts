@@ -132,6 +132,27 @@ export const COMMANDS = {
       wait: { type: 'boolean', short: 'w' },
     },
   },
+  workers: {
+    summary: 'start, stop or clean up a group of local workers (one log and pid file each)',
+    usage:
+      'kestrel workers start N [--prefix NAME] [worker options] | stop | clean | list [--data-dir DIR]',
+    args: [1, 2],
+    options: {
+      ...CONNECTION,
+      prefix: { type: 'string' },
+      provides: { type: 'string' },
+      slots: { type: 'string' },
+      'pass-env': { type: 'string' },
+      expose: { type: 'string' },
+      'require-sandbox': { type: 'boolean' },
+    },
+  },
+  completion: {
+    summary: 'print a shell completion script for bash or zsh',
+    usage: 'kestrel completion bash|zsh',
+    args: [1, 1],
+    options: { help: { type: 'boolean', short: 'h' } },
+  },
   status: {
     summary: 'show your jobs, or one job',
     usage: 'kestrel status [JOB_ID]',
@@ -196,6 +217,8 @@ export function intOption(values: Parsed['values'], name: string, min: number): 
 }
 
 export function parse(argv: string[]): Parsed {
+  // `kestrel help COMMAND` is `kestrel COMMAND --help`.
+  if (argv[0] === 'help' && argv[1] !== undefined) return parse([argv[1], '--help']);
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     throw new CliError(usage(), name === undefined ? EXIT.usage : EXIT.ok);

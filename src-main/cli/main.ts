@@ -10,6 +10,8 @@ import { runCancel, runStatus } from './commands/requests.ts';
 import { runSubmit } from './commands/submit.ts';
 import { runUser } from './commands/user.ts';
 import { runWorker } from './commands/worker.ts';
+import { runWorkers } from './commands/workers.ts';
+import { runCompletion } from './commands/completion.ts';
 
 /** The `kestrel` command: the same code the desktop app uses, without a display. */
 
@@ -20,6 +22,8 @@ const RUN: Record<CommandName, (args: Parsed) => Promise<number>> = {
   invite: runInvite,
   manager: runManager,
   worker: runWorker,
+  workers: runWorkers,
+  completion: runCompletion,
   submit: runSubmit,
   status: runStatus,
   cancel: runCancel,

@@ -42,11 +42,14 @@ export const COMMANDS = {
   },
   head: {
     summary: 'run a head node: the embedded XMPP server and the manager in one process',
-    usage:
-      'kestrel head [--domain D] [--port P] [--bind ADDRESS] [--ping-interval S] [--submitters LIST] [--workers LIST] [--admins LIST] [--max-jobs-per-user N] [--max-queued-per-user N] [--worker-messages-per-second N] [--worker-bytes-per-second N] [--data-dir DIR]',
+    usage: 'kestrel head [--domain D] [--port P] [--bind ADDRESS] [options]',
     args: [0, 0],
     options: {
-      ...CONNECTION,
+      // Its own server and manager: none of the connection options of a client.
+      config: { type: 'string' },
+      'data-dir': { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
       submitters: { type: 'string' },
       workers: { type: 'string' },
       admins: { type: 'string' },

@@ -1,7 +1,8 @@
-import { parse, COMMANDS, type CommandName, type Parsed } from './args.ts';
+import { parse, type CommandName, type Parsed } from './args.ts';
 import { ConfigError } from './config.ts';
 import { CliError, EXIT } from './errors.ts';
 import { expectedFailure } from './expected-failures.ts';
+import { commandHelp } from './help-text.ts';
 import { runDemoCommand } from './commands/demo.ts';
 import { runHead } from './commands/head.ts';
 import { runInvite } from './commands/invite.ts';
@@ -38,9 +39,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const args = parse(argv.filter((arg) => arg !== '--debug'));
     if (args.help) {
-      process.stdout.write(
-        `usage: ${COMMANDS[args.command].usage}\n${COMMANDS[args.command].summary}\n`,
-      );
+      process.stdout.write(`${commandHelp(args.command)}\n`);
       return EXIT.ok;
     }
     return await RUN[args.command](args);

@@ -49,5 +49,11 @@ export const MAX_BATCH = 1000;
 /** Most failures listed in a one-job status reply. */
 export const MAX_FAILURES_LISTED = 20;
 
+/**
+ * Most workers in one `pool` reply; the manager also stops earlier so the body stays under
+ * MAX_WORKER_BODY bytes (a worker with 256 long tags is large). `offset` pages through the rest.
+ */
+export const MAX_POOL_LISTED = 500;
+
 /** Longest free-text `reason` in an error or rejection. */
 export const MAX_REASON = 4096;

@@ -20,12 +20,16 @@ const CONNECTION: Options = {
 export const COMMANDS = {
   demo: {
     summary: 'run a head node with local workers and a sample job, then exit',
-    usage: 'kestrel demo [--workers N] [--tasks N] [--data-dir DIR]',
+    usage:
+      'kestrel demo [--workers N] [--tasks N] [--stay] [--ui-port P] [--no-ui] [--data-dir DIR]',
     args: [0, 0],
     options: {
       'data-dir': { type: 'string' },
       workers: { type: 'string' },
       tasks: { type: 'string' },
+      stay: { type: 'boolean' },
+      'ui-port': { type: 'string' },
+      'no-ui': { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -33,7 +37,7 @@ export const COMMANDS = {
   head: {
     summary: 'run a head node: the embedded XMPP server and the manager in one process',
     usage:
-      'kestrel head [--domain D] [--port P] [--bind ADDRESS] [--ping-interval S] [--data-dir DIR]',
+      'kestrel head [--domain D] [--port P] [--bind ADDRESS] [--ping-interval S] [--ui-port P] [--ui-bind ADDRESS] [--no-ui] [--data-dir DIR]',
     args: [0, 0],
     options: {
       ...CONNECTION,
@@ -41,6 +45,9 @@ export const COMMANDS = {
       port: { type: 'string' },
       bind: { type: 'string' },
       'ping-interval': { type: 'string' },
+      'ui-port': { type: 'string' },
+      'ui-bind': { type: 'string' },
+      'no-ui': { type: 'boolean' },
     },
   },
   user: {
@@ -120,6 +127,24 @@ export const COMMANDS = {
     usage: 'kestrel cancel [JOB_ID]',
     args: [0, 1],
     options: CONNECTION,
+  },
+  why: {
+    summary: 'say why a job’s tasks are not running',
+    usage: 'kestrel why JOB_ID',
+    args: [1, 1],
+    options: CONNECTION,
+  },
+  pool: {
+    summary: 'list the workers and their state (admins)',
+    usage: 'kestrel pool [--json]',
+    args: [0, 0],
+    options: CONNECTION,
+  },
+  purge: {
+    summary: 'drop finished jobs from the manager’s store (admins)',
+    usage: 'kestrel purge --finished-before DATE|DURATION (e.g. 2025-01-31, or 7d for a week ago)',
+    args: [0, 0],
+    options: { ...CONNECTION, 'finished-before': { type: 'string' } },
   },
 } satisfies Record<
   string,

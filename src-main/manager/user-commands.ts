@@ -8,6 +8,7 @@ import { MAX_FAILURES_LISTED } from '../../shared/protocol/limits.ts';
 import { bareJid } from '../common/jid.ts';
 import type { AccessPolicy } from './access.ts';
 import type { Scheduler } from './core/scheduler.ts';
+import type { OpsCommands } from './ops-commands.ts';
 import type { Outbox } from './outbox.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import { jobStatusView } from './status-view.ts';
@@ -22,6 +23,8 @@ export interface UserCommandsOptions {
   outbox: Outbox;
   now: () => number;
   reply: (to: string, message: Record<string, unknown>) => void;
+  /** why, pool and purge (ops-commands.ts). */
+  ops: OpsCommands;
   /** Requests one JID may send at once, and refilled per second (default 30 and 10). */
   rateLimit?: { burst: number; perSecond: number };
 }
@@ -31,7 +34,7 @@ export interface UserCommands {
 }
 
 export function createUserCommands(options: UserCommandsOptions): UserCommands {
-  const { scheduler, store, access, outbox, now, reply } = options;
+  const { scheduler, store, access, outbox, now, reply, ops } = options;
   const rate = options.rateLimit ?? { burst: 30, perSecond: 10 };
   const limiter = createRateLimiter({ ...rate, now });
 
@@ -69,6 +72,10 @@ export function createUserCommands(options: UserCommandsOptions): UserCommands {
         outbox.push(found.value.actions);
         return { type: 'cancelled', job_ids: found.value.jobIds, tasks: found.value.tasks };
       }
+      case 'why':
+      case 'pool':
+      case 'purge':
+        return ops.run(owner, admin, request);
     }
   }
 

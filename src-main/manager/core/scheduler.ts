@@ -69,6 +69,12 @@ export interface Scheduler {
   finishRestore(): Action[];
   /** The manager lost its connection: every worker must report again within the grace period. */
   expectReports(): void;
+  /** One job, whoever owns it (the read model checks access itself). */
+  job(jobId: number): JobTasks | undefined;
+  /** Every job held in memory, in submission order. */
+  allJobs(): IterableIterator<JobTasks>;
+  /** Drops ended jobs that finished before `before` from memory; returns their ids (to purge from the store). */
+  forgetFinished(before: number): number[];
 }
 
 export function createScheduler(options: SchedulerOptions): Scheduler {
@@ -388,6 +394,20 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     expectReports() {
       const until = now() + graceMs;
       for (const w of workers.values()) w.expectedUntil = until;
+    },
+
+    job: (jobId) => jobs.get(jobId),
+
+    allJobs: () => jobs.values(),
+
+    forgetFinished(before) {
+      const gone: number[] = [];
+      for (const [id, job] of jobs) {
+        if (job.finishedAt === undefined || job.finishedAt >= before) continue;
+        jobs.delete(id);
+        gone.push(id);
+      }
+      return gone;
     },
   };
 }

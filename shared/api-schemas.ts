@@ -13,7 +13,10 @@ import { PAGE_MAX, type ApiArgs, type ApiMethod } from './api.ts';
 export const jobInputSchema = jobRequestSchema.omit({ type: true });
 
 const pageFields = {
-  after: z.string().regex(/^\d{1,9}$/).optional(),
+  after: z
+    .string()
+    .regex(/^\d{1,9}$/)
+    .optional(),
   limit: z.int().min(1).max(PAGE_MAX).optional(),
 };
 const page = z.strictObject(pageFields);
@@ -105,7 +108,9 @@ function isObjectWith(value: unknown, key: string): boolean {
 /** The field a job input is wrong in, and why: for the submit form to mark that field. */
 export function checkJobInput(
   input: Record<string, unknown>,
-): { ok: true; value: z.output<typeof jobInputSchema> } | { ok: false; field: string; reason: string } {
+):
+  | { ok: true; value: z.output<typeof jobInputSchema> }
+  | { ok: false; field: string; reason: string } {
   const result = jobInputSchema.safeParse(input);
   if (result.success) return { ok: true, value: result.data };
   const checked = validate(jobInputSchema, input, DESCRIPTIONS);

@@ -41,7 +41,10 @@ export async function dispatch(
   if (!isApiMethod(method)) return refusal('unknown_method', `no method ${method}`);
   const handler = handlers[method] as ((...a: unknown[]) => Promise<unknown>) | undefined;
   if (handler === undefined)
-    return refusal('unavailable', `${method} is not offered here (${method.split(':')[0]} needs another side of Kestrel)`);
+    return refusal(
+      'unavailable',
+      `${method} is not offered here (${method.split(':')[0]} needs another side of Kestrel)`,
+    );
   const parsed = parseArgs(method, args);
   if (!parsed.ok) return refusal(parsed.error.code, parsed.error.reason);
   try {

@@ -25,10 +25,15 @@ export function opsHandlers(options: {
   xmppPort: number;
   ca: string | undefined;
   api: ManagerApi;
-}): { handlers: ApiHandlers; subscribe: ManagerApi['feed']['subscribe']; initialEvents: () => Promise<[ApiEvent, unknown][]> } {
+}): {
+  handlers: ApiHandlers;
+  subscribe: ManagerApi['feed']['subscribe'];
+  initialEvents: () => Promise<[ApiEvent, unknown][]>;
+} {
   const { config, api } = options;
   const caller = { jid: config.admin.jid, admin: true };
-  const fingerprint = options.ca === undefined ? undefined : new X509Certificate(options.ca).fingerprint256;
+  const fingerprint =
+    options.ca === undefined ? undefined : new X509Certificate(options.ca).fingerprint256;
   const handlers: ApiHandlers = {
     ...api.handlers(caller),
     'app:info': async () => ({
@@ -49,7 +54,10 @@ export function opsHandlers(options: {
     subscribe: (listener) => api.feed.subscribe(listener),
     initialEvents: async () => [
       ['pool:changed', { counters: api.read.counters() }],
-      ['jobs:changed', { jobs: api.read.jobs((job) => job.finishedAt === undefined, { limit: 100 }).items }],
+      [
+        'jobs:changed',
+        { jobs: api.read.jobs((job) => job.finishedAt === undefined, { limit: 100 }).items },
+      ],
     ],
   };
 }

@@ -22,7 +22,9 @@ export function frame(event: string, payload: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
 }
 
-export function createEventStreams(options: { max?: number; heartbeatMs?: number } = {}): EventStreams {
+export function createEventStreams(
+  options: { max?: number; heartbeatMs?: number } = {},
+): EventStreams {
   const max = options.max ?? 32;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const streams = new Set<ServerResponse>();

@@ -11,7 +11,8 @@ import { hostname, networkInterfaces } from 'node:os';
  *   browser attaches cookies to cross-site requests by itself, a header only our page sets.
  */
 
-export type Verdict = { ok: true } | { ok: false; status: 401 | 403; code: string; message: string };
+export type Verdict =
+  { ok: true } | { ok: false; status: 401 | 403; code: string; message: string };
 
 /** A new random token (256 bits), printed once in the URL and never written to disk. */
 export const newToken = (): string => randomBytes(32).toString('base64url');
@@ -44,11 +45,24 @@ export function sameToken(given: string, token: string): boolean {
 export function checkOrigin(headers: IncomingHttpHeaders, hosts: ReadonlySet<string>): Verdict {
   const host = headers.host?.toLowerCase();
   if (host === undefined || !hosts.has(host)) {
-    return { ok: false, status: 403, code: 'forbidden', message: `host ${host ?? '(none)'} is not this server` };
+    return {
+      ok: false,
+      status: 403,
+      code: 'forbidden',
+      message: `host ${host ?? '(none)'} is not this server`,
+    };
   }
   const origin = headers.origin;
-  if (origin !== undefined && !(origin.startsWith('http://') && hosts.has(origin.slice(7).toLowerCase()))) {
-    return { ok: false, status: 403, code: 'forbidden', message: `requests from ${origin} are not accepted` };
+  if (
+    origin !== undefined &&
+    !(origin.startsWith('http://') && hosts.has(origin.slice(7).toLowerCase()))
+  ) {
+    return {
+      ok: false,
+      status: 403,
+      code: 'forbidden',
+      message: `requests from ${origin} are not accepted`,
+    };
   }
   return { ok: true };
 }
@@ -60,6 +74,7 @@ export function checkToken(headers: IncomingHttpHeaders, token: string): Verdict
     ok: false,
     status: 401,
     code: 'unauthorized',
-    message: 'missing or wrong access token: open the URL `kestrel head` printed (it ends in #token=…)',
+    message:
+      'missing or wrong access token: open the URL `kestrel head` printed (it ends in #token=…)',
   };
 }

@@ -66,7 +66,12 @@ export function isBuilt(root: string): boolean {
   return existsSync(join(root, 'index.html'));
 }
 
-export function serveStatic(root: string, urlPath: string, res: ServerResponse, head: boolean): void {
+export function serveStatic(
+  root: string,
+  urlPath: string,
+  res: ServerResponse,
+  head: boolean,
+): void {
   const path = resolveStatic(root, urlPath);
   if (path === undefined) {
     const text = isBuilt(root)

@@ -17,7 +17,9 @@ import { securityHeaders, serveStatic } from './static-files.ts';
 export interface UiServerOptions {
   handlers: ApiHandlers;
   /** The side's change events; the server forwards them to every open stream. */
-  subscribe?: (listener: <E extends ApiEvent>(event: E, payload: ApiEvents[E]) => void) => () => void;
+  subscribe?: (
+    listener: <E extends ApiEvent>(event: E, payload: ApiEvents[E]) => void,
+  ) => () => void;
   /** What a new stream gets first, so a page that (re)connects starts from the present. */
   initialEvents?: () => Promise<[ApiEvent, unknown][]>;
   /** The built renderer (dist/renderer). */
@@ -64,7 +66,11 @@ const STATUS: Record<string, number> = {
   unavailable: 501,
 };
 
-function reply(res: ServerResponse, body: ApiReply<unknown>, extra: Record<string, string> = {}): void {
+function reply(
+  res: ServerResponse,
+  body: ApiReply<unknown>,
+  extra: Record<string, string> = {},
+): void {
   const status = body.ok ? 200 : (STATUS[body.error.code] ?? 400);
   res.writeHead(status, {
     ...securityHeaders(),
@@ -125,7 +131,8 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
       return refuse(res, 'unsupported_media_type', 'send the arguments as application/json');
     const body = await readBody(req);
-    if (body === undefined) return refuse(res, 'too_large', `the body is over ${MAX_BODY_BYTES} bytes`);
+    if (body === undefined)
+      return refuse(res, 'too_large', `the body is over ${MAX_BODY_BYTES} bytes`);
     let args: unknown;
     try {
       args = body.trim() === '' ? [] : JSON.parse(body);
@@ -146,12 +153,14 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     if (path === '/api' || path.startsWith('/api/')) {
       api(req, res, path).catch((error: unknown) => {
         log.error('ui request failed', { path, error: String(error) });
-        if (!res.headersSent) refuse(res, 'internal', 'the request failed; the head node logged it');
+        if (!res.headersSent)
+          refuse(res, 'internal', 'the request failed; the head node logged it');
         else res.end();
       });
       return;
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 'bad_request', 'GET only');
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return refuse(res, 'bad_request', 'GET only');
     serveStatic(root, path, res, req.method === 'HEAD');
   });
 
@@ -160,8 +169,14 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       const where = `${options.bind}:${options.port}`;
       reject(
         error.code === 'EADDRINUSE'
-          ? new UiServerError('ui_port_in_use', `the ops UI cannot listen on ${where}: the port is in use`)
-          : new UiServerError('ui_listen_failed', `the ops UI cannot listen on ${where}: ${error.message}`),
+          ? new UiServerError(
+              'ui_port_in_use',
+              `the ops UI cannot listen on ${where}: the port is in use`,
+            )
+          : new UiServerError(
+              'ui_listen_failed',
+              `the ops UI cannot listen on ${where}: ${error.message}`,
+            ),
       );
     });
     server.listen(options.port, options.bind, () => {

@@ -73,8 +73,7 @@ export function createManagerApi(options: ManagerApiOptions): ManagerApi {
         outbox.push(scheduler.submit(info));
         return { jobId: info.id };
       },
-      'jobs:list': async (page) =>
-        read.jobs((job) => admin || job.info.owner === owner, page),
+      'jobs:list': async (page) => read.jobs((job) => admin || job.info.owner === owner, page),
       'jobs:get': async ({ jobId }) => read.detail(one(jobId)),
       'jobs:why': async ({ jobId }) => read.why(one(jobId)),
       'jobs:cancel': async ({ jobId }) => {

@@ -49,7 +49,12 @@ export function countersWire(c: PoolCounters): PoolCountersWire {
 }
 
 function workerWire(w: WorkerView): PoolWorker {
-  const out: PoolWorker = { jid: w.jid, state: w.state, provides: w.provides, running: w.runningCount };
+  const out: PoolWorker = {
+    jid: w.jid,
+    state: w.state,
+    provides: w.provides,
+    running: w.runningCount,
+  };
   if (w.os !== undefined) out.os = w.os;
   if (w.ram !== undefined) out.ram = w.ram;
   if (w.cores !== undefined) out.cores = w.cores;
@@ -92,7 +97,9 @@ export function createOpsCommands(api: ManagerApi, scheduler: Scheduler): OpsCom
           if (!found.ok || job === undefined) {
             const code = found.ok ? 'unknown_job' : found.code;
             const reason =
-              code === 'unknown_job' ? `no job ${request.job_id}` : `job ${request.job_id} is not yours`;
+              code === 'unknown_job'
+                ? `no job ${request.job_id}`
+                : `job ${request.job_id} is not yours`;
             return errorReply({ code, reason });
           }
           const why = api.read.why(job);
@@ -107,11 +114,22 @@ export function createOpsCommands(api: ManagerApi, scheduler: Scheduler): OpsCom
           return reply;
         }
         case 'pool':
-          if (!admin) return errorReply({ code: 'forbidden', reason: 'pool is for the manager’s admins only' });
+          if (!admin)
+            return errorReply({
+              code: 'forbidden',
+              reason: 'pool is for the manager’s admins only',
+            });
           return pool(request.offset ?? 0);
         case 'purge': {
-          if (!admin) return errorReply({ code: 'forbidden', reason: 'purge is for the manager’s admins only' });
-          const reply: PurgedReply = { type: 'purged', jobs: api.purge(Date.parse(request.finished_before)) };
+          if (!admin)
+            return errorReply({
+              code: 'forbidden',
+              reason: 'purge is for the manager’s admins only',
+            });
+          const reply: PurgedReply = {
+            type: 'purged',
+            jobs: api.purge(Date.parse(request.finished_before)),
+          };
           return reply;
         }
       }

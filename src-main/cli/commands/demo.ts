@@ -17,7 +17,10 @@ export async function runDemoCommand(args: Parsed): Promise<number> {
       tasks: intOption(args.values, 'tasks', 1) ?? 40,
       print: (line) => process.stdout.write(`${line}\n`),
       // Any free port: a demo must not fail because a head node already holds 5380.
-      ui: args.values['no-ui'] === true ? undefined : { port: intOption(args.values, 'ui-port', 0) ?? 0 },
+      ui:
+        args.values['no-ui'] === true
+          ? undefined
+          : { port: intOption(args.values, 'ui-port', 0) ?? 0 },
       hold: args.values.stay === true ? untilSignal : undefined,
     });
     if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);

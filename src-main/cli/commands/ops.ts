@@ -20,7 +20,10 @@ function answer(reply: Reply, type: string): Reply {
   if (error) throw error;
   const decoded = decodeUserReply(JSON.stringify(reply));
   if (!decoded.ok || decoded.message.type !== type)
-    throw new CliError(`manager: unexpected reply ${JSON.stringify(reply).slice(0, 200)}`, EXIT.failed);
+    throw new CliError(
+      `manager: unexpected reply ${JSON.stringify(reply).slice(0, 200)}`,
+      EXIT.failed,
+    );
   return reply;
 }
 
@@ -55,10 +58,17 @@ export async function runPool(args: Parsed): Promise<number> {
     let last: PoolCountersWire | undefined;
     while (offset !== undefined) {
       const reply = answer(
-        await session.request({ type: 'pool', offset }, (r) => r.type === 'pool' || r.type === 'error'),
+        await session.request(
+          { type: 'pool', offset },
+          (r) => r.type === 'pool' || r.type === 'error',
+        ),
         'pool',
       );
-      const page = reply as unknown as { counters: PoolCountersWire; workers: PoolWorker[]; next_offset?: number };
+      const page = reply as unknown as {
+        counters: PoolCountersWire;
+        workers: PoolWorker[];
+        next_offset?: number;
+      };
       all.push(...page.workers);
       last = page.counters;
       offset = page.next_offset;
@@ -95,7 +105,10 @@ const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_
 /** `2025-01-31`, `2025-01-31T12:00:00Z`, or a duration before now: `90s`, `30m`, `12h`, `7d`, `2w`. */
 export function cutoff(value: string, now = Date.now()): string {
   const duration = /^(\d+)([smhdw])$/.exec(value);
-  if (duration) return new Date(now - Number(duration[1]) * (UNITS[duration[2] ?? 's'] ?? 1) * 1000).toISOString();
+  if (duration)
+    return new Date(
+      now - Number(duration[1]) * (UNITS[duration[2] ?? 's'] ?? 1) * 1000,
+    ).toISOString();
   if (/^\d{4}-\d{2}-\d{2}([T ].*)?$/.test(value) && !Number.isNaN(Date.parse(value)))
     return value.length === 10 ? value : new Date(Date.parse(value)).toISOString();
   throw new CliError(
@@ -110,7 +123,10 @@ export async function runPurge(args: Parsed): Promise<number> {
     throw new CliError('kestrel purge needs --finished-before DATE|DURATION', EXIT.usage);
   const before = cutoff(raw);
   const reply = await withSession(args, (s) =>
-    s.request({ type: 'purge', finished_before: before }, (r) => r.type === 'purged' || r.type === 'error'),
+    s.request(
+      { type: 'purge', finished_before: before },
+      (r) => r.type === 'purged' || r.type === 'error',
+    ),
   );
   answer(reply, 'purged');
   out(args, reply, () => `purged ${String(reply.jobs)} finished jobs (finished before ${before})`);

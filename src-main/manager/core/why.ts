@@ -65,7 +65,8 @@ export function whyNotRunning(
     const maxCores = Math.max(...tagged.map((w) => w.profile.cores));
     const maxRam = Math.max(...tagged.map((w) => w.profile.ram));
     const reasons: string[] = [];
-    if (spec.cores > maxCores) reasons.push(`needs ${spec.cores} cores; ${largest} has ${maxCores}`);
+    if (spec.cores > maxCores)
+      reasons.push(`needs ${spec.cores} cores; ${largest} has ${maxCores}`);
     if (spec.ram > maxRam) reasons.push(`needs ${spec.ram} MB of RAM; ${largest} has ${maxRam} MB`);
     if (reasons.length === 0)
       reasons.push(`needs ${spec.cores} cores and ${spec.ram} MB of RAM; no worker has both`);
@@ -73,9 +74,13 @@ export function whyNotRunning(
   }
   const awake = big.filter((w) => !paused(w));
   if (awake.length === 0) {
-    return answer([
-      big.length === 1 ? 'the one matching worker is paused' : 'every matching worker is paused',
-    ]);
+    const which =
+      big.length === 1
+        ? 'the one matching worker is'
+        : big.length === 2
+          ? 'both matching workers are'
+          : `every matching worker is`;
+    return answer([`${which} paused`]);
   }
   const free = awake.filter((w) => fits(w.free, spec) > 0);
   if (free.length === 0) {
@@ -83,8 +88,12 @@ export function whyNotRunning(
     const busy =
       awake.length === 1
         ? 'the one matching worker is busy'
-        : `all ${awake.length} matching workers are busy`;
-    return answer([asleep > 0 ? `${busy}; ${asleep} more ${asleep === 1 ? 'is' : 'are'} paused` : busy]);
+        : awake.length === 2
+          ? 'both matching workers are busy'
+          : `all ${awake.length} matching workers are busy`;
+    return answer([
+      asleep > 0 ? `${busy}; ${asleep} more ${asleep === 1 ? 'is' : 'are'} paused` : busy,
+    ]);
   }
   return answer([]);
 }

@@ -12,7 +12,9 @@ export interface Throughput {
   points(now: number): ThroughputPoint[];
 }
 
-export function createThroughput(options: { bucketMs?: number; buckets?: number } = {}): Throughput {
+export function createThroughput(
+  options: { bucketMs?: number; buckets?: number } = {},
+): Throughput {
   const bucketMs = options.bucketMs ?? 10_000;
   const size = options.buckets ?? 60;
   const starts = new Float64Array(size).fill(-1);

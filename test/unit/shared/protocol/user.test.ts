@@ -93,17 +93,24 @@ describe('decodeUserRequest: errors', () => {
     ],
     [
       `{'type':'jbo'}`,
-      { code: 'unknown_type', reason: "unknown type 'jbo': expected job, status, cancel, why, pool, purge or help" },
+      {
+        code: 'unknown_type',
+        reason: "unknown type 'jbo': expected job, status, cancel, why, pool, purge or help",
+      },
     ],
     [
       `{'type':5}`,
-      { code: 'unknown_type', reason: 'unknown type 5: expected job, status, cancel, why, pool, purge or help' },
+      {
+        code: 'unknown_type',
+        reason: 'unknown type 5: expected job, status, cancel, why, pool, purge or help',
+      },
     ],
     [
       `{'type':'constructor'}`,
       {
         code: 'unknown_type',
-        reason: "unknown type 'constructor': expected job, status, cancel, why, pool, purge or help",
+        reason:
+          "unknown type 'constructor': expected job, status, cancel, why, pool, purge or help",
       },
     ],
     [

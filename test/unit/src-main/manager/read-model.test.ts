@@ -86,7 +86,14 @@ function finish(worker: string, tasks: TaskDispatch[], exitCode = 0, stderrTail 
   store.apply(
     scheduler.results(
       worker,
-      tasks.map((t) => ({ ...t, exitCode, signal: null, durationMs: 5, stdoutTail: 'out', stderrTail })),
+      tasks.map((t) => ({
+        ...t,
+        exitCode,
+        signal: null,
+        durationMs: 5,
+        stdoutTail: 'out',
+        stderrTail,
+      })),
     ),
   );
 }
@@ -167,7 +174,9 @@ describe('jobs', () => {
     finish('w1@pool/a', dispatchedTo('w1@pool/a'));
     clock += 60_000;
     const running = await submit(admin(), { command: 'b.sh', queue: 100 });
-    await expect(as('alice@pool/web')['jobs:purge']!({ finishedBefore: clock })).rejects.toMatchObject({
+    await expect(
+      as('alice@pool/web')['jobs:purge']!({ finishedBefore: clock }),
+    ).rejects.toMatchObject({
       code: 'forbidden',
     });
     expect(await admin()['jobs:purge']!({ finishedBefore: clock })).toEqual({ jobs: 1 });
@@ -221,7 +230,9 @@ describe('pool', () => {
       tasks: { queued: 2, running: 1 },
       jobs: { active: 1, finished: 0 },
     });
-    await expect(as('alice@pool/web')['pool:summary']!()).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(as('alice@pool/web')['pool:summary']!()).rejects.toMatchObject({
+      code: 'forbidden',
+    });
   });
 
   it('counts tasks that ended in the throughput of the current interval', async () => {
@@ -273,7 +284,12 @@ describe('change feed', () => {
 
 describe('dispatch', () => {
   it('checks arguments by the chat protocol’s rules before a handler sees them', async () => {
-    const reply = await dispatch(admin(), 'jobs:submit', [{ command: 'x', queue: -5 }], silentLogger);
+    const reply = await dispatch(
+      admin(),
+      'jobs:submit',
+      [{ command: 'x', queue: -5 }],
+      silentLogger,
+    );
     expect(reply).toEqual({
       ok: false,
       error: {
@@ -281,7 +297,14 @@ describe('dispatch', () => {
         message: "field 'queue' must be a whole number from 1 to 10000000 (got -5)",
       },
     });
-    expect(await dispatch(admin(), 'jobs:submit', [{ command: 'x', queue: 1, requries: [] }], silentLogger)).toMatchObject({
+    expect(
+      await dispatch(
+        admin(),
+        'jobs:submit',
+        [{ command: 'x', queue: 1, requries: [] }],
+        silentLogger,
+      ),
+    ).toMatchObject({
       ok: false,
       error: { message: "unknown field 'requries' (did you mean 'requires'?)" },
     });
@@ -297,7 +320,12 @@ describe('dispatch', () => {
   });
 
   it('fills in the defaults of a job as the chat protocol does', async () => {
-    const reply = await dispatch(admin(), 'jobs:submit', [{ command: 'x', queue: 2 }], silentLogger);
+    const reply = await dispatch(
+      admin(),
+      'jobs:submit',
+      [{ command: 'x', queue: 2 }],
+      silentLogger,
+    );
     expect(reply).toMatchObject({ ok: true });
     const jobId = (reply as { result: { jobId: number } }).result.jobId;
     expect(await admin()['jobs:get']!({ jobId })).toMatchObject({

@@ -102,22 +102,54 @@ describe('whyNotRunning', () => {
       ['needs 8 cores and 8192 MB of RAM; no worker has both'],
       0,
     ],
-    ['every matching worker busy', need(), [busy(), busy(), busy()], 0, ['all 3 matching workers are busy'], 3],
+    [
+      'every matching worker busy',
+      need(),
+      [busy(), busy(), busy()],
+      0,
+      ['all 3 matching workers are busy'],
+      3,
+    ],
     ['the one matching worker busy', need(), [busy()], 0, ['the one matching worker is busy'], 1],
-    ['every matching worker paused', need(), [away(), away()], 0, ['every matching worker is paused'], 2],
-    ['the one matching worker paused', need(), [away()], 0, ['the one matching worker is paused'], 1],
+    [
+      'both matching workers paused',
+      need(),
+      [away(), away()],
+      0,
+      ['both matching workers are paused'],
+      2,
+    ],
+    [
+      'every matching worker paused',
+      need(),
+      [away(), away(), away()],
+      0,
+      ['every matching worker is paused'],
+      3,
+    ],
+    [
+      'the one matching worker paused',
+      need(),
+      [away()],
+      0,
+      ['the one matching worker is paused'],
+      1,
+    ],
     [
       'busy and paused',
       need(),
       [busy(), busy(), away()],
       0,
-      ['all 2 matching workers are busy; 1 more is paused'],
+      ['both matching workers are busy; 1 more is paused'],
       3,
     ],
     [
       'a worker busy with a job whose tasks are too big to share it',
       need({ cores: 4 }),
-      [worker({ cores: 4 }, { freeSlots: 3 })].map((w) => ({ ...w, free: { ...w.free, cores: 2 } })),
+      [worker({ cores: 4 }, { freeSlots: 3 })].map((w) => ({
+        ...w,
+        free: { ...w.free, cores: 2 },
+      })),
       0,
       ['the one matching worker is busy'],
       1,
@@ -130,13 +162,23 @@ describe('whyNotRunning', () => {
       [],
       2,
     ],
-    ['dnd counts as paused, chat as available', need(), [worker({}, { show: 'dnd' })], 0, ['the one matching worker is paused'], 1],
+    [
+      'dnd counts as paused, chat as available',
+      need(),
+      [worker({}, { show: 'dnd' })],
+      0,
+      ['the one matching worker is paused'],
+      1,
+    ],
   ])('%s', (_name, spec, workers, unresponsive, reasons, matching) => {
     expect(whyNotRunning(spec, 10, workers, unresponsive)).toEqual({ reasons, matching });
   });
 
   it('gives no reason when nothing is queued, but still counts the matching workers', () => {
     expect(whyNotRunning(need(), 0, [busy(), busy()])).toEqual({ reasons: [], matching: 2 });
+    expect(whyNotRunning(need(), 3, [busy(), busy()]).reasons).toEqual([
+      'both matching workers are busy',
+    ]);
   });
 
   it('treats presence chat as available', () => {

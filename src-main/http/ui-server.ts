@@ -91,20 +91,23 @@ function refuseVerdict(res: ServerResponse, verdict: Exclude<Verdict, { ok: true
   reply(res, { ok: false, error: { code: verdict.code, message: verdict.message } }, extra);
 }
 
+/**
+ * The body as text, or undefined when it is over MAX_BODY_BYTES. An oversized body is read to
+ * its end and dropped, so the client gets its 413 instead of a reset connection; one far over
+ * the limit is cut off.
+ */
 function readBody(req: IncomingMessage): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        resolve(undefined);
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else if (size > 16 * MAX_BODY_BYTES) req.destroy();
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () =>
+      resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8')),
+    );
     req.on('error', reject);
   });
 }

@@ -10,6 +10,13 @@ import type {
   WorkerProfile,
 } from '../../../../src-main/manager/core/types.ts';
 import { createManagerApi, type ManagerApi } from '../../../../src-main/manager/manager-api.ts';
+import { createOpsCommands } from '../../../../src-main/manager/ops-commands.ts';
+import {
+  decodeUserReply,
+  MAX_POOL_LISTED,
+  MAX_WORKER_BODY,
+  type PoolReply,
+} from '../../../../shared/protocol/index.ts';
 import type { Outbox } from '../../../../src-main/manager/outbox.ts';
 import { observeScheduler } from '../../../../src-main/manager/read/activity.ts';
 import { createChangeFeed } from '../../../../src-main/manager/read/change-feed.ts';
@@ -334,5 +341,55 @@ describe('dispatch', () => {
       retries: 0,
       requires: [],
     });
+  });
+});
+
+describe('chat ops', () => {
+  it('pages a pool reply so each body fits a stanza, and the pages cover every worker once', () => {
+    // 256 long tags each: a few such workers fill a body long before MAX_POOL_LISTED.
+    const tags = Array.from({ length: 256 }, (_, i) => `tag-${i}-${'x'.repeat(50)}`);
+    for (let i = 0; i < 40; i += 1)
+      scheduler.profile(`w${String(i).padStart(2, '0')}@pool/a`, profile({ provides: tags }), []);
+    for (let i = 0; i < 1200; i += 1) scheduler.profile(`small${i}@pool/a`, profile(), []);
+    const ops = createOpsCommands(api, scheduler);
+    const seen: string[] = [];
+    let offset: number | undefined = 0;
+    while (offset !== undefined) {
+      const reply = ops.run('admin@pool', true, { type: 'pool', offset }) as PoolReply;
+      const body = JSON.stringify(reply);
+      expect(new TextEncoder().encode(body).length).toBeLessThanOrEqual(MAX_WORKER_BODY);
+      expect(decodeUserReply(body).ok).toBe(true);
+      expect(reply.workers.length).toBeGreaterThan(0);
+      expect(reply.workers.length).toBeLessThanOrEqual(MAX_POOL_LISTED);
+      expect(reply).toMatchObject({ total: 1240, offset, counters: { workers: 1240 } });
+      seen.push(...reply.workers.map((w) => w.jid));
+      offset = reply.next_offset;
+    }
+    expect(seen).toHaveLength(1240);
+    expect(new Set(seen).size).toBe(1240);
+  });
+
+  it('answers why for the owner and refuses the pool and purge to others', async () => {
+    const jobId = await submit(as('alice@pool/im'), {
+      command: 'gpu.sh',
+      queue: 2,
+      requires: ['GPU'],
+    });
+    const ops = createOpsCommands(api, scheduler);
+    expect(ops.run('alice@pool', false, { type: 'why', job_id: jobId })).toEqual({
+      type: 'why',
+      job_id: jobId,
+      queued: 2,
+      running: 0,
+      matching: 0,
+      reasons: ['no workers online'],
+    });
+    expect(ops.run('bob@pool', false, { type: 'why', job_id: jobId })).toMatchObject({
+      code: 'forbidden',
+    });
+    expect(ops.run('bob@pool', false, { type: 'pool' })).toMatchObject({ code: 'forbidden' });
+    expect(
+      ops.run('bob@pool', false, { type: 'purge', finished_before: '2030-01-01' }),
+    ).toMatchObject({ code: 'forbidden' });
   });
 });

@@ -1,27 +1,15 @@
-// End-to-end harness: a real `kestrel head` (embedded XMPP server + manager + ops UI over HTTP),
-// real `kestrel worker` processes added as a operator would (`kestrel user add`, then a worker
-// with that account), and Debian's Chromium driven by playwright-core.
+// A real `kestrel head` (embedded XMPP server + manager + ops UI over HTTP) and real
+// `kestrel worker` processes added as an operator would: `kestrel user add`, then a worker with
+// that account, trusting the head's certificate by its fingerprint.
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { freePort } from '../harness/free-port.ts';
-import { kestrelEnv, runKestrel, startKestrel, type KestrelProcess } from '../harness/processes.ts';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { freePort } from './free-port.ts';
+import { kestrelEnv, runKestrel, startKestrel, type KestrelProcess } from './processes.ts';
 
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-export interface E2eHead {
+export interface HeadProcess {
   readonly process: KestrelProcess;
   readonly dir: string;
   readonly domain: string;
@@ -38,13 +26,24 @@ export interface E2eHead {
   ): Promise<KestrelProcess>;
   /** A config file for `kestrel` commands acting as the head's admin. */
   adminConfig(): string;
+  /** A new ordinary account (`kestrel user add`) and a config file for commands acting as it. */
+  userConfig(name: string): Promise<string>;
+  /** Runs `kestrel ARGS` to its end with this head's environment. */
+  kestrel(args: string[]): ReturnType<typeof runKestrel>;
   stop(): Promise<void>;
 }
 
-const PASSWORD = 'e2e-password-1';
+const PASSWORD = 'head-test-password-1';
 
-export async function startE2eHead(domain = 'e2e.test'): Promise<E2eHead> {
-  const dir = mkdtempSync(join(tmpdir(), 'kestrel-e2e-'));
+/** The head serves the built renderer: `npm test` builds it before the tests run. */
+export function requireBuiltRenderer(): void {
+  const index = resolve(import.meta.dirname, '../../dist/renderer/index.html');
+  if (!existsSync(index))
+    throw new Error(`${index} is missing: run \`npm run build:renderer\` before these tests`);
+}
+
+export async function startHeadProcess(domain = 'head.test'): Promise<HeadProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'kestrel-headp-'));
   const xmppPort = await freePort();
   const env = kestrelEnv({});
   const head = startKestrel(
@@ -84,6 +83,13 @@ export async function startE2eHead(domain = 'e2e.test'): Promise<E2eHead> {
     );
     return path;
   };
+  async function addUser(name: string): Promise<void> {
+    const added = await runKestrel(
+      ['user', 'add', name, '--password', PASSWORD, '--data-dir', dir],
+      env,
+    );
+    if (added.code !== 0) throw new Error(`kestrel user add ${name}: ${added.stderr}`);
+  }
   return {
     process: head,
     dir,
@@ -94,11 +100,7 @@ export async function startE2eHead(domain = 'e2e.test'): Promise<E2eHead> {
     token,
     admin: stored.admin,
     async startWorker(name, options = {}) {
-      const added = await runKestrel(
-        ['user', 'add', name, '--password', PASSWORD, '--data-dir', dir],
-        env,
-      );
-      if (added.code !== 0) throw new Error(`kestrel user add ${name}: ${added.stderr}`);
+      await addUser(name);
       const args = ['worker', '--name', name, '--slots', String(options.slots ?? 1)];
       if (options.provides) args.push('--provides', options.provides.join(','));
       args.push('--config', config(name, `${name}@${domain}`, PASSWORD));
@@ -108,51 +110,15 @@ export async function startE2eHead(domain = 'e2e.test'): Promise<E2eHead> {
       return worker;
     },
     adminConfig: () => config('admin', stored.admin.jid, stored.admin.password),
+    async userConfig(name) {
+      await addUser(name);
+      return config(name, `${name}@${domain}`, PASSWORD);
+    },
+    kestrel: (args) => runKestrel(args, env),
     async stop() {
       await Promise.allSettled(workers.map((w) => w.kill('SIGKILL')));
       await head.kill('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-export interface Browser {
-  readonly context: BrowserContext;
-  page(): Promise<Page>;
-  close(): Promise<void>;
-}
-
-/** Chromium with a fresh profile; every page fails the test on a CSP violation it reports. */
-export async function openBrowser(
-  options: { width?: number; height?: number; colorScheme?: 'light' | 'dark' } = {},
-): Promise<Browser> {
-  const profile = mkdtempSync(join(tmpdir(), 'kestrel-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: CHROMIUM_ARGS,
-    headless: true,
-    viewport: { width: options.width ?? 1200, height: options.height ?? 800 },
-    colorScheme: options.colorScheme ?? 'light',
-  });
-  const violations: string[] = [];
-  await context.exposeBinding('kestrelCspViolation', (_source, text: string) => {
-    violations.push(text);
-  });
-  // A string, not a function: this file is type-checked for Node, without the DOM's types.
-  await context.addInitScript({
-    content: `document.addEventListener('securitypolicyviolation', (e) =>
-      window.kestrelCspViolation(e.violatedDirective + ' ' + e.blockedURI));`,
-  });
-  return {
-    context,
-    async page() {
-      return context.pages()[0] ?? context.newPage();
-    },
-    async close() {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-      if (violations.length > 0)
-        throw new Error(`the page broke its Content-Security-Policy: ${violations.join('; ')}`);
     },
   };
 }

@@ -37,7 +37,14 @@ const tab = (name: string) => page.getByRole('tab', { name }).click();
 
 async function submit(fields: Record<string, string>): Promise<number> {
   await tab('Jobs');
-  for (const [label, value] of Object.entries({ Requires: '', ...fields }))
+  for (const [label, value] of Object.entries({
+    Requires: '',
+    Cores: '1',
+    'RAM (MB)': '0',
+    Retries: '0',
+    Cleanup: '',
+    ...fields,
+  }))
     await page.getByLabel(label, { exact: true }).fill(value);
   await page.getByRole('button', { name: 'Submit' }).click();
   const status = page.getByRole('status').filter({ hasText: /^Job \d+ submitted$/ });

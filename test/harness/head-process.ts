@@ -42,13 +42,28 @@ export function requireBuiltRenderer(): void {
     throw new Error(`${index} is missing: run \`npm run build:renderer\` before these tests`);
 }
 
-export async function startHeadProcess(domain = 'head.test'): Promise<HeadProcess> {
+export async function startHeadProcess(
+  domain = 'head.test',
+  /** More `kestrel head` flags, e.g. `--ping-interval 2`. */
+  extraArgs: string[] = [],
+): Promise<HeadProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'kestrel-headp-'));
   const xmppPort = await freePort();
   const env = kestrelEnv({});
   const head = startKestrel(
     'head',
-    ['head', '--domain', domain, '--port', String(xmppPort), '--ui-port', '0', '--data-dir', dir],
+    [
+      'head',
+      '--domain',
+      domain,
+      '--port',
+      String(xmppPort),
+      '--ui-port',
+      '0',
+      '--data-dir',
+      dir,
+      ...extraArgs,
+    ],
     env,
   );
   const workers: KestrelProcess[] = [];

@@ -95,7 +95,7 @@ describe('the jobs list', () => {
       'jobs:list': () => pageOf([summary()]),
       'jobs:get': () =>
         detail({
-          counts: { queued: 18, running: 4, done: 16, failed: 2, cancelled: 0 },
+          counts: { queued: 22, running: 0, done: 16, failed: 2, cancelled: 0 },
           failures: [
             {
               index: 7,
@@ -114,9 +114,9 @@ describe('the jobs list', () => {
           ],
           why: {
             jobId: 3,
-            queued: 18,
-            running: 4,
-            reasons: ['both matching workers are busy'],
+            queued: 22,
+            running: 0,
+            reasons: ['both matching workers are paused'],
             matching: 2,
           },
         }),
@@ -138,7 +138,7 @@ describe('the jobs list', () => {
       ['9', 'SIGKILL', expect.stringMatching(/^Killed stdout ?partial$/)],
     ]);
     expect(within(region).getByRole('note', { name: 'Why tasks wait' }).textContent).toContain(
-      'both matching workers are busy',
+      'both matching workers are paused',
     );
     await fireEvent.click(within(region).getByRole('button', { name: 'Cancel job' }));
     await waitFor(() => expect(fake.callsOf('jobs:cancel')).toEqual([[{ jobId: 3 }]]));

@@ -53,7 +53,7 @@ describe('the volunteer view', () => {
   it('says it works, and shows the tasks running now with their elapsed and CPU time', async () => {
     setup(snapshot());
     expect(screen.getByRole('heading', { name: 'Working' })).toBeTruthy();
-    expect(screen.getByText('Running 2 of 4 tasks for manager@lab.example.')).toBeTruthy();
+    expect(screen.getByText('Running 2 of 4 tasks for the pool.')).toBeTruthy();
     const rows = within(screen.getByRole('table', { name: 'Running now' }))
       .getAllByRole('row')
       .slice(1);
@@ -93,7 +93,7 @@ describe('the volunteer view', () => {
     [
       { state: 'idle', reason: 'ok', tasks: [], running: 0 },
       'Ready',
-      /waiting for tasks from manager@lab.example/,
+      /waiting for tasks from the pool/,
     ],
   ] as const)('shows %j as %s with why', (over, title, why) => {
     setup(snapshot({ ...over, tasks: 'tasks' in over ? [...over.tasks] : [] }));

@@ -117,7 +117,7 @@ async function volunteerScreens(): Promise<void> {
   const info = { mode: 'volunteer', version: '0.1.0', areas: ['app', 'volunteer'] };
   try {
     const working = snapshot({
-      tasks: snapshot().tasks.map((t, i) => ({ ...t, startedAt: T - [83_000, 12_000][i]! })),
+      tasks: snapshot().tasks.map((t, i) => ({ ...t, startedAt: T - (i === 0 ? 83_000 : 12_000) })),
     });
     const page = await browser.page();
     await openWithBridge(page, server, async (method) => {

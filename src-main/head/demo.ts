@@ -88,7 +88,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       await service.start();
       workers.push(service);
     }
-    if (head.ui) print(`ops UI: ${head.ui.url}`);
+    if (head.ui) {
+      print(`ops UI: ${head.ui.url}`);
+      if (!options.hold)
+        print(
+          '(the job takes seconds; with --stay the head node stays up for the UI until Ctrl-C)',
+        );
+    }
     print(`${options.workers} workers online (one per core), each running one task at a time`);
 
     user = await connect('demo', 'demo');

@@ -23,7 +23,13 @@ export function frame(event: string, payload: unknown): string {
 }
 
 export function createEventStreams(
-  options: { max?: number; heartbeatMs?: number } = {},
+  options: {
+    max?: number;
+    heartbeatMs?: number;
+    /** The first stream opened / the last one closed: listen to the side's events only meanwhile. */
+    onFirst?: () => void;
+    onEmpty?: () => void;
+  } = {},
 ): EventStreams {
   const max = options.max ?? 32;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
@@ -31,11 +37,10 @@ export function createEventStreams(
   let heartbeat: NodeJS.Timeout | undefined;
 
   function drop(res: ServerResponse): void {
-    streams.delete(res);
-    if (streams.size === 0 && heartbeat) {
-      clearInterval(heartbeat);
-      heartbeat = undefined;
-    }
+    if (!streams.delete(res) || streams.size > 0) return;
+    clearInterval(heartbeat);
+    heartbeat = undefined;
+    options.onEmpty?.();
   }
 
   return {
@@ -50,6 +55,7 @@ export function createEventStreams(
       res.write(': kestrel events\n\n');
       for (const [event, payload] of initial) res.write(frame(event, payload));
       streams.add(res);
+      if (streams.size === 1) options.onFirst?.();
       res.on('close', () => drop(res));
       heartbeat ??= setInterval(() => {
         for (const s of streams) s.write(': keepalive\n\n');

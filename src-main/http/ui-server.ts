@@ -115,7 +115,18 @@ function readBody(req: IncomingMessage): Promise<string | undefined> {
 export async function startUiServer(options: UiServerOptions): Promise<UiServer> {
   const { handlers, root, log } = options;
   const token = newToken();
-  const streams = createEventStreams();
+  // The side's change feed gathers changes only while someone listens: subscribe while a page
+  // has its event stream open.
+  let unsubscribe: (() => void) | undefined;
+  const streams = createEventStreams({
+    onFirst: () => {
+      unsubscribe = options.subscribe?.((event, payload) => streams.send(event, payload));
+    },
+    onEmpty: () => {
+      unsubscribe?.();
+      unsubscribe = undefined;
+    },
+  });
   let hosts = new Set<string>();
 
   async function api(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
@@ -190,7 +201,6 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   server.on('error', (error) => log.error('ui server', { error: String(error) }));
   const port = (server.address() as AddressInfo).port;
   hosts = allowedHosts(options.bind, port);
-  const unsubscribe = options.subscribe?.((event, payload) => streams.send(event, payload));
   const shown = options.bind.includes(':') ? `[${options.bind}]` : options.bind;
   const urlHost = shown === '0.0.0.0' || shown === '[::]' ? '127.0.0.1' : shown;
 
@@ -201,7 +211,6 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     url: `http://${urlHost}:${port}/#token=${token}`,
     stop() {
       stopping ??= new Promise<void>((resolve) => {
-        unsubscribe?.();
         streams.closeAll();
         server.close(() => resolve());
         server.closeAllConnections();

@@ -17,6 +17,11 @@ export default tseslint.config(
     },
   },
   {
+    // The renderer runs in a browser (Chromium, or Electron's renderer process).
+    files: ['src-renderer/**', 'test/renderer/**'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     // Tests index into results they have just checked; `!` there reads better than a guard.
     files: ['test/**'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },

@@ -1,8 +1,11 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { svelteTesting } from '@testing-library/svelte/vite';
 import { defineConfig } from 'vitest/config';
 
 // Unit tests are pure and fast; integration tests start real servers and real processes,
 // so they run one file at a time, and the groups one after another (groupOrder), to keep the
-// 2-core machines from timing out each other.
+// 2-core machines from timing out each other. Renderer tests mount Svelte components in jsdom;
+// e2e tests drive the built renderer in Chromium against a real head node.
 export default defineConfig({
   test: {
     projects: [
@@ -10,6 +13,15 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        plugins: [svelte(), svelteTesting()],
+        test: {
+          name: 'renderer',
+          include: ['test/renderer/**/*.test.ts'],
+          environment: 'jsdom',
           sequence: { groupOrder: 0 },
         },
       },
@@ -48,6 +60,17 @@ export default defineConfig({
           hookTimeout: 60_000,
           env: { KESTREL_TEST_SERVER: 'ejabberd' },
           sequence: { groupOrder: 3 },
+        },
+      },
+      {
+        // The built renderer (npm test builds it first) in Chromium, against real processes.
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          sequence: { groupOrder: 4 },
         },
       },
     ],

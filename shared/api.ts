@@ -23,15 +23,20 @@ export interface Page<T> {
   items: T[];
   /** Items in the whole list (not only this page). */
   total: number;
+  /** Position of the first item in the whole list (0-based), for "101–200 of 10,000". */
+  offset: number;
   next?: string;
 }
 
 export interface PageRequest {
-  /** From a previous page's `next`. */
+  /** From a previous page's `next` (opaque). */
   after?: string;
   /** Default 100, at most 1000. */
   limit?: number;
 }
+
+export const PAGE_DEFAULT = 100;
+export const PAGE_MAX = 1000;
 
 // ---------------------------------------------------------------------------------------------
 // Volunteer: the worker a desktop runs for its owner.
@@ -127,10 +132,26 @@ export interface VolunteerSnapshot {
   isolation: Isolation;
 }
 
-/** Joining a pool: an invite link (`kestrel invite`), or an account entered by hand. */
+/**
+ * Joining a pool: an invite link (`kestrel invite`), or an account entered by hand. A failed join
+ * rejects with one of JOIN_ERROR_CODES, so the join screen can say what to do.
+ */
 export type JoinRequest =
   | { link: string }
   | { server: string; jid: string; password: string; manager: string; pin?: string };
+
+/**
+ * `bad_invite`: not a kestrel://join link, or a part is missing; `invite_used`: the one-time token
+ * was used or has expired; `wrong_password`: the server refused the account; `unreachable`: no
+ * answer from the server; `pin_mismatch`: the server's certificate is not the one the link pins.
+ */
+export const JOIN_ERROR_CODES = [
+  'bad_invite',
+  'invite_used',
+  'wrong_password',
+  'unreachable',
+  'pin_mismatch',
+] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Jobs: submit, follow, cancel (a manager in this process, or a session with a remote one).
@@ -223,8 +244,12 @@ export interface WorkerView {
   cores?: number;
   slots?: number;
   provides: string[];
+  /** The tasks it runs now: the first WORKER_TASKS_LISTED of them (runningCount says how many). */
   running: { jobId: number; index: number }[];
+  runningCount: number;
 }
+
+export const WORKER_TASKS_LISTED = 16;
 
 export interface PoolCounters {
   workers: Record<WorkerStateName, number> & { total: number };
@@ -258,6 +283,8 @@ export interface AppInfo {
   /** Which method areas this side serves; the renderer shows only those views. */
   areas: ApiArea[];
   head?: { domain: string; xmppPort: number; manager: string; fingerprint?: string };
+  /** Who the calls act as: on the head node's HTTP API, the head's admin account. */
+  caller?: { jid: string; admin: boolean };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -292,6 +319,11 @@ export interface ApiEvents {
   'jobs:finished': { jobId: number; counts: JobCounts };
   /** Workers came, went or changed state; counters with them (at most once a second). */
   'pool:changed': { counters: PoolCounters };
+  /**
+   * Emitted by the client itself, not by the other side: the push channel was lost (`online`
+   * false, with why) or is back, after which views re-fetch what they show.
+   */
+  'app:connection': { online: boolean; message?: string };
 }
 
 export type ApiMethod = keyof ApiMethods;
@@ -329,6 +361,7 @@ export const API_EVENTS = [
   'jobs:changed',
   'jobs:finished',
   'pool:changed',
+  'app:connection',
 ] as const satisfies readonly ApiEvent[];
 
 /** A side's implementation: any subset of the methods (others answer `unavailable`). */
@@ -342,6 +375,17 @@ export interface KestrelClient {
   call<M extends ApiMethod>(method: M, ...args: ApiArgs<M>): Promise<ApiResult<M>>;
   /** Returns the function that stops listening. */
   on<E extends ApiEvent>(event: E, listener: (payload: ApiEvents[E]) => void): () => void;
+}
+
+/**
+ * What a host page may put on `window.kestrel` for the renderer to use instead of HTTP (the
+ * Electron preload, over ipcRenderer.invoke and ipcRenderer.on). Untyped on purpose: it is the
+ * wire between two processes; the renderer's client puts the types back.
+ */
+export interface KestrelBridge {
+  invoke(method: string, args: unknown[]): Promise<ApiReply<unknown>>;
+  /** Returns the function that stops listening. */
+  on(event: string, listener: (payload: unknown) => void): () => void;
 }
 
 export class ApiCallError extends Error {

@@ -68,6 +68,7 @@ function createClient(c: Connect, account: SimAccount): Client {
     password: account.password,
     resource: account.resource,
     acceptSubscription: (from) => from === bareJid(c.peer),
+    ca: c.ca,
   });
   connection.on('error', () => undefined);
   if (c.mode === 'echo') {

@@ -85,6 +85,8 @@ export interface ConnectOptions {
   peer: string;
   slots?: number;
   reportTasks?: boolean;
+  /** A certificate the clients trust (a head node's own). */
+  ca?: string;
 }
 
 export interface SimPool {
@@ -129,6 +131,7 @@ export async function createSimPool(server: TestXmppServer, hostCount: number): 
           slots: options.slots ?? 1,
           accounts: share,
           reportTasks: options.reportTasks ?? false,
+          ...(options.ca === undefined ? {} : { ca: options.ca }),
         });
       });
       const events = await Promise.all(connected);

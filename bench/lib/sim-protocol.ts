@@ -21,6 +21,8 @@ export type SimCommand =
       accounts: SimAccount[];
       /** Send an event for every task started (hold) or done (instant). */
       reportTasks: boolean;
+      /** A certificate to trust (a head node's self-signed one, which offers STARTTLS). */
+      ca?: string;
     }
   | { cmd: 'stats' }
   | { cmd: 'reset' }

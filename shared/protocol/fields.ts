@@ -48,6 +48,8 @@ export const FIELD_DESCRIPTIONS: FieldDescriptions = {
   ram: `a whole number of MB from 0 to ${MAX_RAM_MB}`,
   retries: `a whole number from 0 to ${MAX_RETRIES}`,
   job_id: 'a job number (a whole number of at least 1)',
+  offset: `a whole number from 0 to ${MAX_QUEUE}`,
+  finished_before: "an ISO 8601 time such as '2025-01-31T00:00:00Z' or a date such as '2025-01-31'",
   index: `a task index (a whole number from 0 to ${MAX_QUEUE - 1})`,
   attempt: 'an attempt number (a whole number of at least 1)',
 };

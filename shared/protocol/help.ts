@@ -14,5 +14,12 @@ Cancel all your jobs, or one job:
   {'type':'cancel'}
   {'type':'cancel', 'job_id':428}
 
+Why a job's tasks are waiting (no worker provides a tag, all busy, too big…):
+  {'type':'why', 'job_id':317}
+
+Admins only: the workers and their state, and dropping finished jobs from the store:
+  {'type':'pool'}
+  {'type':'purge', 'finished_before':'2025-01-31'}
+
 When every task of a job has ended you get {"type":"job_finished", "job_id":...}.
 Send help to see this again.`;

@@ -61,5 +61,11 @@ export const STATUS_TAIL_CHARS = 1024;
 /** Marks where a `status` reply cut a command (at its end) or a stderr tail (at its start). */
 export const STATUS_CUT = '…';
 
+/**
+ * Most workers in one `pool` reply; the manager also stops earlier so the body stays under
+ * MAX_WORKER_BODY bytes (a worker with 256 long tags is large). `offset` pages through the rest.
+ */
+export const MAX_POOL_LISTED = 500;
+
 /** Longest free-text `reason` in an error or rejection. */
 export const MAX_REASON = 4096;

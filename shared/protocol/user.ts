@@ -26,6 +26,7 @@ import { HELP_TEXT } from './help.ts';
 import {
   MAX_BODY,
   MAX_FAILURES_LISTED,
+  MAX_POOL_LISTED,
   MAX_QUEUE,
   MAX_REASON,
   MAX_REQUIRES,
@@ -56,15 +57,38 @@ export const cancelRequestSchema = z.strictObject({
 });
 export const helpRequestSchema = z.strictObject({ type: z.literal('help') });
 
+const timestamp = z.iso.datetime({ offset: true });
+
+/** Why a job's queued tasks are not running (its owner or an admin). */
+export const whyRequestSchema = z.strictObject({ type: z.literal('why'), job_id: jobId });
+/** The workers and their state, like condor_status (admins); `offset` pages through a big pool. */
+export const poolRequestSchema = z.strictObject({
+  type: z.literal('pool'),
+  offset: wholeNumber(0, MAX_QUEUE).optional(),
+});
+/** Drop finished jobs from the manager's store (admins): seed 004's stats reset. */
+export const purgeRequestSchema = z.strictObject({
+  type: z.literal('purge'),
+  finished_before: z.union([timestamp, z.iso.date()]),
+});
+
 export type JobRequest = z.output<typeof jobRequestSchema>;
 export type StatusRequest = z.output<typeof statusRequestSchema>;
 export type CancelRequest = z.output<typeof cancelRequestSchema>;
 export type HelpRequest = z.output<typeof helpRequestSchema>;
-export type UserRequest = JobRequest | StatusRequest | CancelRequest | HelpRequest;
+export type WhyRequest = z.output<typeof whyRequestSchema>;
+export type PoolRequest = z.output<typeof poolRequestSchema>;
+export type PurgeRequest = z.output<typeof purgeRequestSchema>;
+export type UserRequest =
+  | JobRequest
+  | StatusRequest
+  | CancelRequest
+  | HelpRequest
+  | WhyRequest
+  | PoolRequest
+  | PurgeRequest;
 
 // Replies are read leniently (unknown fields dropped) so older clients keep working.
-
-const timestamp = z.iso.datetime({ offset: true });
 
 export const jobStartedSchema = z.object({ type: z.literal('job_started'), job_id: jobId });
 export const jobRejectedSchema = z.object({
@@ -121,6 +145,57 @@ export const errorReplySchema = z.object({
   help: z.string().optional(),
 });
 export const helpReplySchema = z.object({ type: z.literal('help'), text: z.string() });
+export const whyReplySchema = z.object({
+  type: z.literal('why'),
+  job_id: jobId,
+  queued: count,
+  running: count,
+  /** Workers that could run the job: they provide every tag and are big enough. */
+  matching: count,
+  /** Most decisive first; empty when nothing holds the job back. */
+  reasons: z.array(z.string().max(MAX_REASON)).max(MAX_REQUIRES + 1),
+});
+export const WORKER_STATES = ['available', 'busy', 'paused', 'unresponsive', 'reporting'] as const;
+export const poolWorkerSchema = z.object({
+  jid: z.string(),
+  state: z.enum(WORKER_STATES),
+  os: z.string().optional(),
+  ram: count.optional(),
+  cores: count.optional(),
+  slots: count.optional(),
+  provides: z.array(z.string()),
+  /** Tasks it runs now. */
+  running: count,
+});
+export const poolCountersSchema = z.object({
+  workers: count,
+  available: count,
+  busy: count,
+  paused: count,
+  unresponsive: count,
+  reporting: count,
+  slots: count,
+  slots_used: count,
+  queued: count,
+  running: count,
+  active_jobs: count,
+  finished_jobs: count,
+});
+export const poolReplySchema = z.object({
+  type: z.literal('pool'),
+  counters: poolCountersSchema,
+  /** Sorted by JID, from `offset`; as many as fit one stanza (MAX_POOL_LISTED at most). */
+  workers: z.array(poolWorkerSchema).max(MAX_POOL_LISTED),
+  total: count,
+  offset: count,
+  /** Present when more workers follow: ask again with this offset. */
+  next_offset: count.optional(),
+});
+export const purgedReplySchema = z.object({
+  type: z.literal('purged'),
+  /** How many finished jobs were dropped. */
+  jobs: count,
+});
 
 export type JobStarted = z.output<typeof jobStartedSchema>;
 export type JobRejected = z.output<typeof jobRejectedSchema>;
@@ -131,21 +206,41 @@ export type CancelledReply = z.output<typeof cancelledReplySchema>;
 export type JobFinished = z.output<typeof jobFinishedSchema>;
 export type ErrorReply = z.output<typeof errorReplySchema>;
 export type HelpReply = z.output<typeof helpReplySchema>;
+export type WhyReply = z.output<typeof whyReplySchema>;
+export type PoolWorker = z.output<typeof poolWorkerSchema>;
+export type PoolCountersWire = z.output<typeof poolCountersSchema>;
+export type PoolReply = z.output<typeof poolReplySchema>;
+export type PurgedReply = z.output<typeof purgedReplySchema>;
 export type UserReply =
-  JobStarted | JobRejected | StatusReply | CancelledReply | JobFinished | ErrorReply | HelpReply;
+  | JobStarted
+  | JobRejected
+  | StatusReply
+  | CancelledReply
+  | JobFinished
+  | ErrorReply
+  | HelpReply
+  | WhyReply
+  | PoolReply
+  | PurgedReply;
 
 // A Map, not an object literal: a 'type' such as 'constructor' must not find Object.prototype.
 const REQUESTS = new Map<string, UserRequestSchema>([
   ['job', jobRequestSchema],
   ['status', statusRequestSchema],
   ['cancel', cancelRequestSchema],
+  ['why', whyRequestSchema],
+  ['pool', poolRequestSchema],
+  ['purge', purgeRequestSchema],
   ['help', helpRequestSchema],
 ]);
 type UserRequestSchema =
   | typeof jobRequestSchema
   | typeof statusRequestSchema
   | typeof cancelRequestSchema
-  | typeof helpRequestSchema;
+  | typeof helpRequestSchema
+  | typeof whyRequestSchema
+  | typeof poolRequestSchema
+  | typeof purgeRequestSchema;
 
 const REPLIES = new Map<string, UserReplySchema>([
   ['job_started', jobStartedSchema],
@@ -155,6 +250,9 @@ const REPLIES = new Map<string, UserReplySchema>([
   ['job_finished', jobFinishedSchema],
   ['error', errorReplySchema],
   ['help', helpReplySchema],
+  ['why', whyReplySchema],
+  ['pool', poolReplySchema],
+  ['purged', purgedReplySchema],
 ]);
 type UserReplySchema =
   | typeof jobStartedSchema
@@ -163,7 +261,10 @@ type UserReplySchema =
   | typeof cancelledReplySchema
   | typeof jobFinishedSchema
   | typeof errorReplySchema
-  | typeof helpReplySchema;
+  | typeof helpReplySchema
+  | typeof whyReplySchema
+  | typeof poolReplySchema
+  | typeof purgedReplySchema;
 
 /** Decodes a chat body sent to the manager. Never throws. */
 export function decodeUserRequest(body: string): Decoded<UserRequest, UserErrorCode> {

@@ -30,12 +30,16 @@ const USER_LIMITS: Options = {
 export const COMMANDS = {
   demo: {
     summary: 'run a head node with local workers and a sample job, then exit',
-    usage: 'kestrel demo [--workers N] [--tasks N] [--data-dir DIR]',
+    usage:
+      'kestrel demo [--workers N] [--tasks N] [--stay] [--ui-port P] [--no-ui] [--data-dir DIR]',
     args: [0, 0],
     options: {
       'data-dir': { type: 'string' },
       workers: { type: 'string' },
       tasks: { type: 'string' },
+      stay: { type: 'boolean' },
+      'ui-port': { type: 'string' },
+      'no-ui': { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -58,6 +62,9 @@ export const COMMANDS = {
       bind: { type: 'string' },
       'ping-interval': { type: 'string' },
       ...USER_LIMITS,
+      'ui-port': { type: 'string' },
+      'ui-bind': { type: 'string' },
+      'no-ui': { type: 'boolean' },
     },
   },
   user: {
@@ -167,6 +174,24 @@ export const COMMANDS = {
     usage: 'kestrel cancel [JOB_ID]',
     args: [0, 1],
     options: CONNECTION,
+  },
+  why: {
+    summary: 'say why a job’s tasks are not running',
+    usage: 'kestrel why JOB_ID',
+    args: [1, 1],
+    options: CONNECTION,
+  },
+  pool: {
+    summary: 'list the workers and their state (admins)',
+    usage: 'kestrel pool [--json]',
+    args: [0, 0],
+    options: CONNECTION,
+  },
+  purge: {
+    summary: 'drop finished jobs from the manager’s store (admins)',
+    usage: 'kestrel purge --finished-before DATE|DURATION (e.g. 2025-01-31, or 7d for a week ago)',
+    args: [0, 0],
+    options: { ...CONNECTION, 'finished-before': { type: 'string' } },
   },
 } satisfies Record<
   string,

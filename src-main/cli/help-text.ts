@@ -81,6 +81,15 @@ const OPTIONS: Record<string, OptionHelp> = {
     arg: 'ROLES',
     text: 'what the account may do: submitter, worker, admin (comma-separated)',
   },
+  'ui-port': {
+    arg: 'P',
+    text: 'the ops UI’s HTTP port on 127.0.0.1 (default 5380; 0: any free port)',
+  },
+  'ui-bind': {
+    arg: 'ADDRESS',
+    text: 'serve the ops UI on this address instead of 127.0.0.1 (no TLS: it warns)',
+  },
+  'no-ui': { text: 'do not serve the ops UI' },
 };
 
 interface CommandHelp {
@@ -94,8 +103,9 @@ const HELP: Record<CommandName, CommandHelp> = {
   demo: {
     description:
       'Start a head node (an XMPP server and the manager in one process), one worker per core and a sample job that counts primes, show its progress until job_finished, then stop everything.',
-    examples: ['kestrel demo', 'kestrel demo --workers 4 --tasks 100'],
+    examples: ['kestrel demo', 'kestrel demo --workers 4 --tasks 100', 'kestrel demo --stay'],
     options: {
+      stay: { text: 'keep the head node and the ops UI up after the job, until Ctrl-C' },
       workers: { arg: 'N', text: 'local workers to start (default: the machine’s cores)' },
       tasks: { arg: 'N', text: 'tasks of the sample job (default 40)' },
       'data-dir': {
@@ -197,6 +207,27 @@ const HELP: Record<CommandName, CommandHelp> = {
     description:
       'Print a completion script for bash or zsh. bash: `source <(kestrel completion bash)` in ~/.bashrc; zsh: `kestrel completion zsh > "${fpath[1]}/_kestrel"`.',
     examples: ['source <(kestrel completion bash)'],
+  },
+  why: {
+    description:
+      'Say why a job’s queued tasks are not running, as condor_q -better-analyze does: no worker provides a tag, none is big enough, all matching ones are busy or paused, no worker is online.',
+    examples: ['kestrel why 483'],
+  },
+  pool: {
+    description:
+      'List the workers (admins only), like condor_status: each worker’s state, profile and current tasks, and the pool’s counters.',
+    examples: ['kestrel pool', 'kestrel pool --json'],
+  },
+  purge: {
+    description:
+      'Drop finished jobs from the manager’s store (admins only), as seed 004’s stats reset: jobs that finished before a date, or longer ago than a duration.',
+    examples: ['kestrel purge --finished-before 7d', 'kestrel purge --finished-before 2026-01-31'],
+    options: {
+      'finished-before': {
+        arg: 'DATE|DURATION',
+        text: 'an ISO date, or a duration back from now such as 12h, 7d, 4w',
+      },
+    },
   },
   status: {
     description:

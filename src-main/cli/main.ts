@@ -7,6 +7,7 @@ import { runDemoCommand } from './commands/demo.ts';
 import { runHead } from './commands/head.ts';
 import { runInvite } from './commands/invite.ts';
 import { runManager } from './commands/manager.ts';
+import { runPool, runPurge, runWhy } from './commands/ops.ts';
 import { runCancel, runStatus } from './commands/requests.ts';
 import { runSubmit } from './commands/submit.ts';
 import { runUser } from './commands/user.ts';
@@ -28,6 +29,9 @@ const RUN: Record<CommandName, (args: Parsed) => Promise<number>> = {
   submit: runSubmit,
   status: runStatus,
   cancel: runCancel,
+  why: runWhy,
+  pool: runPool,
+  purge: runPurge,
 };
 
 /**

@@ -22,6 +22,10 @@ export interface DemoOptions {
   /** Numbers per task. */
   step?: number;
   print: (line: string) => void;
+  /** Serve the ops UI too (its URL is printed), so a newcomer can watch the job run. */
+  ui?: { port: number; bind?: string };
+  /** After the job: keep everything up until this resolves (`--stay`: until Ctrl-C). */
+  hold?: () => Promise<unknown>;
 }
 
 const TASK_SCRIPT = resolve(import.meta.dirname, 'count-primes.sh');
@@ -49,6 +53,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     port: 0,
     host: '127.0.0.1',
     log,
+    ui: options.ui,
   });
   const workers: WorkerService[] = [];
   let user: XmppConnection | undefined;
@@ -90,6 +95,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       });
       await service.start();
       workers.push(service);
+    }
+    if (head.ui) {
+      print(`ops UI: ${head.ui.url}`);
+      if (!options.hold)
+        print(
+          '(the job takes seconds; with --stay the head node stays up for the UI until Ctrl-C)',
+        );
     }
     print(`${options.workers} workers online (one per core), each running one task at a time`);
 
@@ -144,6 +156,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     print(
       `${primes} primes below ${result.below}, counted by ${options.tasks} tasks on ${options.workers} workers`,
     );
+    if (options.hold) {
+      print('the head node and its workers stay up for the ops UI; Ctrl-C stops them');
+      await options.hold();
+    }
     return result;
   } finally {
     await user?.stop().catch(() => undefined);

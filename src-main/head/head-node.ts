@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startUiServer, type UiServer } from '../http/ui-server.ts';
 import { localOf } from '../common/jid.ts';
 import type { Logger } from '../common/log.ts';
 import { createAccessPolicy } from '../manager/access.ts';
@@ -11,6 +12,7 @@ import { openManagerStore } from '../manager/store.ts';
 import { createXmppServer, type XmppServer } from '../server/xmpp-server.ts';
 import { createConnection } from '../xmpp/connection.ts';
 import { createRoleLookup } from './role-lookup.ts';
+import { opsHandlers, RENDERER_ROOT } from './ops-ui.ts';
 import {
   clearListening,
   freshHeadConfig,
@@ -51,6 +53,8 @@ export interface HeadNodeOptions {
   limits?: UserLimits;
   /** Passed to the manager (default DEFAULT_WORKER_RATE). */
   workerRate?: WorkerRateLimits;
+  /** Serve the ops UI and its API over HTTP (src-main/http); off when left out. */
+  ui?: { port: number; bind?: string };
 }
 
 export interface HeadNode {
@@ -65,6 +69,8 @@ export interface HeadNode {
   readonly fingerprint: string | undefined;
   readonly server: XmppServer;
   readonly firstRun: boolean;
+  /** The ops UI, when asked for. */
+  readonly ui: UiServer | undefined;
   stop(): Promise<void>;
 }
 
@@ -134,7 +140,19 @@ export async function startHeadNode(options: HeadNodeOptions): Promise<HeadNode>
     });
     await manager.start();
     stops.push(() => manager.stop());
-    return { config, port, service, ca, fingerprint, server, firstRun: !stored, stop };
+    let ui: UiServer | undefined;
+    if (options.ui) {
+      const ops = opsHandlers({ config, xmppPort: port, ca, api: manager.api });
+      ui = await startUiServer({
+        ...ops,
+        root: RENDERER_ROOT,
+        port: options.ui.port,
+        bind: options.ui.bind ?? '127.0.0.1',
+        log,
+      });
+      stops.push(() => (ui as UiServer).stop());
+    }
+    return { config, port, service, ca, fingerprint, server, firstRun: !stored, ui, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -5,7 +5,12 @@ import type { AccessPolicy } from './access.ts';
 import { createScheduler } from './core/scheduler.ts';
 import { createFinishNotices } from './finish-notices.ts';
 import type { UserLimits } from './limits.ts';
+import { createManagerApi, type ManagerApi } from './manager-api.ts';
+import { createOpsCommands } from './ops-commands.ts';
 import { createOutbox, type Outgoing } from './outbox.ts';
+import { observeScheduler } from './read/activity.ts';
+import { createChangeFeed } from './read/change-feed.ts';
+import { createReadModel } from './read/read-model.ts';
 import { restoreScheduler } from './restore.ts';
 import type { ManagerStore } from './store.ts';
 import { createUserCommands } from './user-commands.ts';
@@ -33,6 +38,8 @@ export interface ManagerServiceOptions {
 }
 
 export interface ManagerService {
+  /** Queries, commands and change events for the renderer API (jobs, pool). */
+  readonly api: ManagerApi;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -42,7 +49,10 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
   const now = options.now ?? Date.now;
   const pingIntervalMs = options.pingIntervalMs ?? 10_000;
   const pingTimeoutMs = options.pingTimeoutMs ?? 5_000;
-  const scheduler = createScheduler({ now, restoreGraceMs: options.restoreGraceMs });
+  const { scheduler, activity } = observeScheduler(
+    createScheduler({ now, restoreGraceMs: options.restoreGraceMs }),
+    now,
+  );
   const timers: NodeJS.Timeout[] = [];
   const pinging = new Set<string>();
   let online = false;
@@ -79,6 +89,18 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
   }
 
   const outbox = createOutbox(store, send, (job) => notices.finished(job));
+  const read = createReadModel({ scheduler, store, activity, now });
+  const feed = createChangeFeed({ activity, read, now });
+  const api = createManagerApi({
+    scheduler,
+    store,
+    access,
+    outbox,
+    now,
+    read,
+    feed,
+    limits: options.limits,
+  });
   const users = createUserCommands({
     scheduler,
     store,
@@ -89,6 +111,7 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
       asText ? send({ to, body: plainText(message) }) : sendMessage(to, message),
     outbox,
     limits: options.limits,
+    ops: createOpsCommands(api, scheduler),
   });
   const workers = createWorkerInbox({
     scheduler,
@@ -174,6 +197,7 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
   }
 
   return {
+    api,
     async start() {
       restoreScheduler(scheduler, store);
       outbox.push(scheduler.finishRestore());
@@ -191,6 +215,7 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
       if (stopped) return;
       stopped = true;
       for (const t of timers) clearInterval(t);
+      feed.stop();
       try {
         outbox.flush();
       } finally {

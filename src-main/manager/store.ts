@@ -84,6 +84,8 @@ export interface ManagerStore {
   openTasks(): StoredTask[];
   task(jobId: number, index: number): StoredTask | undefined;
   failedTasks(jobId: number, limit: number): StoredTask[];
+  /** Deletes these jobs and their tasks (finished jobs the scheduler forgot); returns how many went. */
+  deleteJobs(jobIds: readonly number[]): number;
   close(): void;
 }
 
@@ -183,6 +185,8 @@ export function openManagerStore(path: string): ManagerStore {
     'SELECT t.* FROM tasks t JOIN jobs j ON j.id = t.job_id WHERE j.finished_at IS NULL',
   );
   const oneTask = s('SELECT * FROM tasks WHERE job_id = ? AND idx = ?');
+  const deleteJob = s('DELETE FROM jobs WHERE id = ?');
+  const deleteTasks = s('DELETE FROM tasks WHERE job_id = ?');
   const failed = s(
     "SELECT * FROM tasks WHERE job_id = ? AND state = 'failed' ORDER BY idx LIMIT ?",
   );
@@ -255,6 +259,21 @@ export function openManagerStore(path: string): ManagerStore {
       return row ? toTask(row) : undefined;
     },
     failedTasks: (jobId, limit) => failed.all(jobId, limit).map(toTask),
+    deleteJobs(jobIds) {
+      let count = 0;
+      db.exec('BEGIN');
+      try {
+        for (const id of jobIds) {
+          deleteTasks.run(id);
+          count += Number(deleteJob.run(id).changes);
+        }
+        db.exec('COMMIT');
+      } catch (error) {
+        db.exec('ROLLBACK');
+        throw error;
+      }
+      return count;
+    },
     close() {
       if (closed) return;
       closed = true;

@@ -11,11 +11,13 @@ import { MAX_FAILURES_LISTED } from '../../shared/protocol/limits.ts';
 import { bareJid } from '../common/jid.ts';
 import type { AccessPolicy } from './access.ts';
 import type { Scheduler } from './core/scheduler.ts';
+import type { OpsCommands } from './ops-commands.ts';
 import type { Outbox } from './outbox.ts';
 import { DEFAULT_USER_LIMITS, overLimit, type UserLimits } from './limits.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import { listReply, oneJobReply } from './status-view.ts';
 import type { ManagerStore } from './store.ts';
+import { unknownJob } from './wire.ts';
 
 /** The seed-001 commands people send from the CLI or any IM client: job, status, cancel (and help). */
 
@@ -27,6 +29,8 @@ export interface UserCommandsOptions {
   now: () => number;
   /** `asText`: the request was typed as plain text; answer the same way (shared/protocol/plain.ts). */
   reply: (to: string, message: UserReply, asText: boolean) => void;
+  /** why, pool and purge (ops-commands.ts). */
+  ops: OpsCommands;
   /** Requests one JID may send at once, and refilled per second (default 30 and 10). */
   rateLimit?: { burst: number; perSecond: number };
   /** Jobs and tasks one user may have open (default DEFAULT_USER_LIMITS). */
@@ -38,7 +42,7 @@ export interface UserCommands {
 }
 
 export function createUserCommands(options: UserCommandsOptions): UserCommands {
-  const { scheduler, store, access, outbox, now, reply } = options;
+  const { scheduler, store, access, outbox, now, reply, ops } = options;
   const rate = options.rateLimit ?? { burst: 30, perSecond: 10 };
   const limiter = createRateLimiter({ ...rate, now });
   const limits = options.limits ?? DEFAULT_USER_LIMITS;
@@ -59,17 +63,21 @@ export function createUserCommands(options: UserCommandsOptions): UserCommands {
       }
       case 'status': {
         const found = scheduler.jobs(owner, request.job_id, admin);
-        if (!found.ok) return refusal(request.job_id);
+        if (!found.ok) return unknownJob(request.job_id);
         const [job] = found.value;
         if (request.job_id === undefined || !job) return listReply(found.value, now());
         return oneJobReply(job, now(), store.failedTasks(job.info.id, MAX_FAILURES_LISTED));
       }
       case 'cancel': {
         const found = scheduler.cancel(owner, request.job_id, admin);
-        if (!found.ok) return refusal(request.job_id);
+        if (!found.ok) return unknownJob(request.job_id);
         outbox.push(found.value.actions);
         return { type: 'cancelled', job_ids: found.value.jobIds, tasks: found.value.tasks };
       }
+      case 'why':
+      case 'pool':
+      case 'purge':
+        return ops.run(owner, admin, request);
     }
   }
 
@@ -99,9 +107,4 @@ export function createUserCommands(options: UserCommandsOptions): UserCommands {
       answer(run(from, decoded.message));
     },
   };
-}
-
-/** The same answer for a job that does not exist and one that is not yours: ids tell nothing. */
-function refusal(jobId: number | undefined): UserReply {
-  return errorReply({ code: 'unknown_job', reason: `no job ${String(jobId)} of yours` });
 }

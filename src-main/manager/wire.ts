@@ -1,9 +1,11 @@
-import type {
-  JobStatus,
-  TaskFailure,
-  TaskRef as WireRef,
-  TaskResult as WireResult,
-  TaskSpec as WireSpec,
+import {
+  errorReply,
+  type JobStatus,
+  type TaskFailure,
+  type TaskRef as WireRef,
+  type TaskResult as WireResult,
+  type TaskSpec as WireSpec,
+  type UserReply,
 } from '../../shared/protocol/index.ts';
 import type { JobTasks } from './core/job-tasks.ts';
 import type { TaskDispatch, TaskRef, TaskResult } from './core/types.ts';
@@ -91,3 +93,8 @@ export const toTaskFailure = (t: StoredTask, stderrTail: string): TaskFailure =>
   signal: t.signal,
   stderr_tail: stderrTail,
 });
+
+/** The same answer for a job that does not exist and one that is not yours: ids tell nothing. */
+export function unknownJob(jobId: number | undefined): UserReply {
+  return errorReply({ code: 'unknown_job', reason: `no job ${String(jobId)} of yours` });
+}

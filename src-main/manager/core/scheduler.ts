@@ -86,6 +86,12 @@ export interface Scheduler {
   finishRestore(): Action[];
   /** The manager lost its connection: every worker must report again within the grace period. */
   expectReports(): void;
+  /** One job, whoever owns it (the read model checks access itself). */
+  job(jobId: number): JobTasks | undefined;
+  /** Every job held in memory, in submission order. */
+  allJobs(): IterableIterator<JobTasks>;
+  /** Drops ended jobs that finished before `before` from memory; returns their ids (to purge from the store). */
+  forgetFinished(before: number): number[];
 }
 
 export function createScheduler(options: SchedulerOptions): Scheduler {
@@ -452,6 +458,20 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         // results but before that profile would be missing from it, and requeued as lost.
         w.profile = undefined;
       }
+    },
+
+    job: (jobId) => jobs.get(jobId),
+
+    allJobs: () => jobs.values(),
+
+    forgetFinished(before) {
+      const gone: number[] = [];
+      for (const [id, job] of jobs) {
+        if (job.finishedAt === undefined || job.finishedAt >= before) continue;
+        jobs.delete(id);
+        gone.push(id);
+      }
+      return gone;
     },
   };
 }

@@ -17,6 +17,8 @@ describe('kestrel demo', () => {
       },
     );
     expect(stdout).toMatch(/head node: XMPP server on 127\.0\.0\.1:\d+/);
+    // So a newcomer can watch the job run in the ops UI.
+    expect(stdout).toMatch(/^ops UI: http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]{43}$/m);
     expect(stdout).toMatch(/job 1 finished in [\d.]+ s: 6 done, 0 failed/);
     const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number>;
     // π(300 000) = 25 997: the tasks did their work, each slice exactly once.

@@ -32,7 +32,18 @@ beforeAll(async () => {
   port = await freePort();
   const head = startKestrel(
     'head',
-    ['head', '--domain', 'pool.test', '--port', String(port), '--data-dir', headDir],
+    // --ui-port 0: the default 5380 may be held by another head node on this machine.
+    [
+      'head',
+      '--domain',
+      'pool.test',
+      '--port',
+      String(port),
+      '--ui-port',
+      '0',
+      '--data-dir',
+      headDir,
+    ],
     env,
   );
   processes.push(head);

@@ -169,7 +169,7 @@ describe(`forged worker traffic (${process.env.KESTREL_TEST_SERVER ?? 'prosody'}
         type: 'error',
         code: 'unknown_type',
       });
-      expect(reply.reason).toMatch(/expected job, status, cancel or help/);
+      expect(reply.reason).toMatch(/expected job, status, cancel, why, pool, purge or help/);
     }
     expect(storeSnapshot(pool)).toBe(before);
     await alice.waitFor((r) => r.type === 'job_finished' && r.job_id === jobId);

@@ -88,22 +88,29 @@ describe('decodeUserRequest: errors', () => {
       '{}',
       {
         code: 'unknown_type',
-        reason: "missing field 'type': expected job, status, cancel or help",
+        reason: "missing field 'type': expected job, status, cancel, why, pool, purge or help",
       },
     ],
     [
       `{'type':'jbo'}`,
-      { code: 'unknown_type', reason: "unknown type 'jbo': expected job, status, cancel or help" },
+      {
+        code: 'unknown_type',
+        reason: "unknown type 'jbo': expected job, status, cancel, why, pool, purge or help",
+      },
     ],
     [
       `{'type':5}`,
-      { code: 'unknown_type', reason: 'unknown type 5: expected job, status, cancel or help' },
+      {
+        code: 'unknown_type',
+        reason: 'unknown type 5: expected job, status, cancel, why, pool, purge or help',
+      },
     ],
     [
       `{'type':'constructor'}`,
       {
         code: 'unknown_type',
-        reason: "unknown type 'constructor': expected job, status, cancel or help",
+        reason:
+          "unknown type 'constructor': expected job, status, cancel, why, pool, purge or help",
       },
     ],
     [

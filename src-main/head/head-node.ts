@@ -118,7 +118,7 @@ export async function startHeadNode(options: HeadNodeOptions): Promise<HeadNode>
       admins: [config.admin.jid, ...(options.access?.admins ?? [])],
       roles: createRoleLookup(server.roles),
     });
-    const store = openManagerStore(join(dataDir, 'manager.db'));
+    const store = await openManagerStore(join(dataDir, 'manager.db'));
     const connection = createConnection({
       service,
       domain: config.domain,

@@ -2,7 +2,7 @@ import type { JobFinished } from '../../shared/protocol/index.ts';
 import { bareJid } from '../common/jid.ts';
 import type { Logger } from '../common/log.ts';
 import type { JobCounts } from './core/types.ts';
-import type { ManagerStore } from './store.ts';
+import { isDeposed, type ManagerStore } from './store.ts';
 
 /**
  * The whole life of `job_finished`, the one message a submitter waits for: it goes out when a
@@ -30,13 +30,15 @@ export interface FinishNoticesOptions {
   send(to: string, message: JobFinished): Promise<string>;
   log: Logger;
   now: () => number;
+  /** The store refused a write because another manager took over: this one must stop. */
+  deposed: (error: unknown) => void;
 }
 
 export interface FinishNotices {
   /** The scheduler reported a job ended (its end is stored): tell the submitter. */
   finished(job: FinishedJob): void;
   /** The manager is online again: notices the store holds as undelivered go out now. */
-  resend(): void;
+  resend(): Promise<void>;
   /** A message the manager sent bounced; true when it was a job_finished that must wait. */
   bounced(id: string | undefined, from: string): boolean;
   /** `jid` sent us something or came online: what waits for that person goes to `jid` now. */
@@ -58,7 +60,7 @@ function noticeOf(job: FinishedJob): JobFinished {
 }
 
 export function createFinishNotices(options: FinishNoticesOptions): FinishNotices {
-  const { store, send, log, now } = options;
+  const { store, send, log, now, deposed } = options;
   /** Stanza id → the notice it carried, oldest first (a Map keeps insertion order). */
   const sent = new Map<string, Sent>();
   /** Job → the id of its latest send. */
@@ -76,22 +78,38 @@ export function createFinishNotices(options: FinishNoticesOptions): FinishNotice
 
   function deliver(jobId: number, to: string, message: JobFinished): void {
     waiting.get(bareJid(to))?.delete(jobId);
-    // Recorded before the send, which hands the stanza to the socket in this same call: once the
-    // submitter can have it, the store says so (a reader never sees it delivered yet unrecorded).
-    store.markNotified(jobId);
-    send(to, message).then(
-      (id) => {
-        const at = now();
-        forget(at);
-        sent.set(id, { jobId, message, at });
-        latest.set(jobId, id);
-      },
-      (error: unknown) => {
-        // Not online: recorded as undelivered again, so the next (re)connect sends it.
-        store.markNotified(jobId, false);
-        log.warn('could not send job_finished', { to, job_id: jobId, error: String(error) });
-      },
-    );
+    // Recorded before the send, which hands the stanza to the socket as soon as the record is
+    // committed: once the submitter can have it, the store says so (a reader, or a manager that
+    // takes over, never sees it delivered yet unrecorded). A manager killed between the two
+    // loses this one notice rather than sending it twice.
+    store
+      .markNotified(jobId)
+      .then(() => send(to, message))
+      .then(
+        (id) => {
+          const at = now();
+          forget(at);
+          sent.set(id, { jobId, message, at });
+          latest.set(jobId, id);
+        },
+        (error: unknown) => {
+          if (isDeposed(error)) return deposed(error);
+          // Not online: recorded as undelivered again, so the next (re)connect sends it.
+          unmark(jobId);
+          log.warn('could not send job_finished', { to, job_id: jobId, error: String(error) });
+        },
+      );
+  }
+
+  function unmark(jobId: number): void {
+    store.markNotified(jobId, false).catch((error: unknown) => {
+      if (isDeposed(error)) deposed(error);
+      else
+        log.error('could not record job_finished as undelivered', {
+          job_id: jobId,
+          error: String(error),
+        });
+    });
   }
 
   return {
@@ -99,8 +117,8 @@ export function createFinishNotices(options: FinishNoticesOptions): FinishNotice
       deliver(job.jobId, job.to, noticeOf(job));
     },
 
-    resend() {
-      for (const job of store.unnotifiedJobs()) {
+    async resend() {
+      for (const job of await store.unnotifiedJobs()) {
         if (job.counts === undefined) continue;
         deliver(
           job.info.id,
@@ -116,7 +134,7 @@ export function createFinishNotices(options: FinishNoticesOptions): FinishNotice
       sent.delete(id);
       if (latest.get(s.jobId) !== id) return false; // a later copy went out after this one
       latest.delete(s.jobId);
-      store.markNotified(s.jobId, false);
+      unmark(s.jobId);
       const key = bareJid(from);
       const forThem = waiting.get(key) ?? new Map<number, JobFinished>();
       forThem.set(s.jobId, s.message);

@@ -28,7 +28,7 @@ export interface ManagerApi {
   readonly feed: ChangeFeed;
   handlers(caller: Caller): ApiHandlers;
   /** Drops finished jobs that ended before `before` from memory and the store; returns how many. */
-  purge(before: number): number;
+  purge(before: number): Promise<number>;
 }
 
 export interface ManagerApiOptions {
@@ -53,7 +53,7 @@ export function createManagerApi(options: ManagerApiOptions): ManagerApi {
   const { scheduler, store, access, outbox, now, read, feed } = options;
   const limits = options.limits ?? DEFAULT_USER_LIMITS;
 
-  function purge(before: number): number {
+  function purge(before: number): Promise<number> {
     return store.deleteJobs(scheduler.forgetFinished(before));
   }
 
@@ -75,8 +75,8 @@ export function createManagerApi(options: ManagerApiOptions): ManagerApi {
         const spec = jobInputSchema.parse(input);
         const refused = overLimit(limits, scheduler.load(owner), spec.queue);
         if (refused !== undefined) throw new ApiFailure('job_rejected', refused);
-        const info = store.insertJob(owner, caller.jid, spec, now());
-        outbox.push(scheduler.submit(info));
+        const info = await store.insertJob(owner, caller.jid, spec, now());
+        void outbox.push(scheduler.submit(info));
         return { jobId: info.id };
       },
       'jobs:list': async (page) => read.jobs((job) => admin || job.info.owner === owner, page),
@@ -84,12 +84,12 @@ export function createManagerApi(options: ManagerApiOptions): ManagerApi {
       'jobs:why': async ({ jobId }) => read.why(one(jobId)),
       'jobs:cancel': async ({ jobId }) => {
         const { jobIds, tasks, actions } = found(scheduler.cancel(owner, jobId, admin), jobId);
-        outbox.push(actions);
+        if (!(await outbox.push(actions))) throw new Error('the cancel was not stored');
         return { jobIds, tasks };
       },
       'jobs:purge': async ({ finishedBefore }) => {
         adminOnly('purging jobs');
-        return { jobs: purge(finishedBefore) };
+        return { jobs: await purge(finishedBefore) };
       },
       'pool:summary': async () => {
         adminOnly('the pool');

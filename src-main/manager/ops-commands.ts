@@ -27,7 +27,7 @@ import { unknownJob } from './wire.ts';
 export type OpsRequest = WhyRequest | PoolRequest | PurgeRequest;
 
 export interface OpsCommands {
-  run(owner: string, admin: boolean, request: OpsRequest): UserReply;
+  run(owner: string, admin: boolean, request: OpsRequest): Promise<UserReply>;
 }
 
 const utf8 = new TextEncoder();
@@ -91,7 +91,7 @@ export function createOpsCommands(api: ManagerApi, scheduler: Scheduler): OpsCom
   }
 
   return {
-    run(owner, admin, request) {
+    async run(owner, admin, request) {
       switch (request.type) {
         case 'why': {
           const found = scheduler.jobs(owner, request.job_id, admin);
@@ -124,7 +124,7 @@ export function createOpsCommands(api: ManagerApi, scheduler: Scheduler): OpsCom
             });
           const reply: PurgedReply = {
             type: 'purged',
-            jobs: api.purge(Date.parse(request.finished_before)),
+            jobs: await api.purge(Date.parse(request.finished_before)),
           };
           return reply;
         }

@@ -7,7 +7,9 @@ import { toWireRef, toWireTask } from './wire.ts';
 /**
  * Group commit: actions produced while handling a burst of stanzas are stored in one transaction,
  * and only then are their messages sent. A task is never sent before its assignment is durable,
- * and a result is never acked before it is recorded.
+ * and a result is never acked before it is recorded. The store answers asynchronously (PostgreSQL
+ * over a socket): one batch is committed at a time, in order, and what arrives meanwhile makes the
+ * next batch, so a slower store means larger batches rather than reordered messages.
  */
 
 /** An encoded body for one recipient: batches are split by bytes as well as by count. */
@@ -63,9 +65,13 @@ export function messagesFor(actions: readonly Action[]): {
 }
 
 export interface Outbox {
-  push(actions: readonly Action[]): void;
+  /**
+   * Queues actions for the next batch. Resolves once their batch is stored and its messages sent
+   * (true), or could not be stored (false): a reply that reports a change (a cancel) waits for it.
+   */
+  push(actions: readonly Action[]): Promise<boolean>;
   /** Store and send everything pending now, acks included (used at shutdown). */
-  flush(): void;
+  flush(): Promise<void>;
 }
 
 export interface OutboxOptions {
@@ -75,7 +81,18 @@ export interface OutboxOptions {
    * makes a task cost three stanzas instead of two plus a fraction. Default 200 ms.
    */
   ackDelayMs?: number;
+  /**
+   * A batch could not be stored: none of its messages went out, and the manager must stop, since
+   * its scheduler has moved past what the store holds (a restarted or standby manager recovers
+   * from what was committed). Default: the error is thrown, which ends the process.
+   */
+  failed?: (error: unknown) => void;
 }
+
+const crash = (error: unknown) =>
+  setImmediate(() => {
+    throw error;
+  });
 
 export function createOutbox(
   store: ManagerStore,
@@ -85,8 +102,14 @@ export function createOutbox(
   options: OutboxOptions = {},
 ): Outbox {
   const ackDelayMs = options.ackDelayMs ?? 200;
+  const failed = options.failed ?? crash;
   let pending: Action[] = [];
+  /** Settles with the pending batch's fate. */
+  let pendingDone = Promise.withResolvers<boolean>();
   let scheduled = false;
+  /** The batch being committed now, if any: the next waits for it. */
+  let committing: Promise<void> | undefined;
+  let broken = false;
   /** Results stored but not acked yet, by worker. */
   let acks = new Map<string, TaskRef[]>();
   let ackTimer: NodeJS.Timeout | undefined;
@@ -99,14 +122,8 @@ export function createOutbox(
     for (const [to, refs] of due) for (const body of ackBodies(refs)) send({ to, body });
   }
 
-  function flush(): void {
-    scheduled = false;
-    if (pending.length === 0) return;
-    const batch = pending;
-    pending = [];
-    // If the store fails the manager must not send what it could not record: the error propagates
-    // and the process ends; a restarted manager recovers from what was committed.
-    store.apply(batch);
+  /** The batch is durable: its messages go out now. */
+  function deliver(batch: readonly Action[]): void {
     const out = messagesFor(batch);
     for (const message of out.messages) send(message);
     for (const job of out.finished) finished(job);
@@ -123,18 +140,49 @@ export function createOutbox(
     if (acks.size > 0) ackTimer ??= setTimeout(sendAcks, ackDelayMs);
   }
 
+  function flush(): void {
+    scheduled = false;
+    if (committing !== undefined || broken || pending.length === 0) return;
+    const batch = pending;
+    const done = pendingDone;
+    pending = [];
+    pendingDone = Promise.withResolvers<boolean>();
+    committing = store.apply(batch).then(
+      () => {
+        committing = undefined;
+        deliver(batch);
+        done.resolve(true);
+        flush();
+      },
+      (error: unknown) => {
+        // Nothing of the batch is sent: the store did not record it.
+        committing = undefined;
+        broken = true;
+        clearTimeout(ackTimer);
+        done.resolve(false);
+        pendingDone.resolve(false);
+        failed(error);
+      },
+    );
+  }
+
   return {
     push(actions) {
-      if (actions.length === 0) return;
+      if (broken) return Promise.resolve(false);
+      if (actions.length === 0) return Promise.resolve(true);
       for (const a of actions) pending.push(a);
       if (!scheduled) {
         scheduled = true;
         setImmediate(flush);
       }
+      return pendingDone.promise;
     },
-    flush() {
-      flush();
-      sendAcks();
+    async flush() {
+      while (!broken && (committing !== undefined || pending.length > 0)) {
+        flush();
+        await committing;
+      }
+      if (!broken) sendAcks();
     },
   };
 }

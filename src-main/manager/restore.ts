@@ -1,10 +1,23 @@
 import type { Scheduler } from './core/scheduler.ts';
-import type { ManagerStore } from './store.ts';
+import type { ManagerStore, StoredJob, StoredTask } from './store.ts';
 
-/** Rebuild the scheduler from the store after a start or a crash. */
-export function restoreScheduler(scheduler: Scheduler, store: ManagerStore): void {
-  const jobs = store.jobs();
-  for (const job of jobs) {
+/**
+ * Rebuild the scheduler from the store after a start, a crash or a takeover. Read first, then
+ * applied in one synchronous pass, so no event can reach a half-restored scheduler.
+ */
+
+export interface StoreSnapshot {
+  jobs: StoredJob[];
+  openTasks: StoredTask[];
+}
+
+export async function readSnapshot(store: ManagerStore): Promise<StoreSnapshot> {
+  const [jobs, openTasks] = await Promise.all([store.jobs(), store.openTasks()]);
+  return { jobs, openTasks };
+}
+
+export function restoreScheduler(scheduler: Scheduler, snapshot: StoreSnapshot): void {
+  for (const job of snapshot.jobs) {
     if (job.finishedAt !== undefined && job.counts) {
       scheduler.restoreJob(job.info, {
         counts: job.counts,
@@ -15,7 +28,7 @@ export function restoreScheduler(scheduler: Scheduler, store: ManagerStore): voi
       scheduler.restoreJob(job.info);
     }
   }
-  for (const t of store.openTasks()) {
+  for (const t of snapshot.openTasks) {
     scheduler.restoreTask(
       { jobId: t.jobId, index: t.index, attempt: t.attempt },
       t.state,

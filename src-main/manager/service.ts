@@ -1,6 +1,6 @@
 import { encodeMessage, plainText, type Message } from '../../shared/protocol/index.ts';
 import type { Logger } from '../common/log.ts';
-import type { XmppConnection } from '../xmpp/connection.ts';
+import type { PresenceEvent, XmppConnection } from '../xmpp/connection.ts';
 import type { AccessPolicy } from './access.ts';
 import { createScheduler } from './core/scheduler.ts';
 import { createFinishNotices } from './finish-notices.ts';
@@ -11,13 +11,17 @@ import { createOutbox, type Outgoing } from './outbox.ts';
 import { observeScheduler } from './read/activity.ts';
 import { createChangeFeed } from './read/change-feed.ts';
 import { createReadModel } from './read/read-model.ts';
-import { restoreScheduler } from './restore.ts';
-import type { ManagerStore } from './store.ts';
+import { readSnapshot, restoreScheduler } from './restore.ts';
+import { isDeposed, StoreError, type ManagerStore } from './store.ts';
 import { createUserCommands } from './user-commands.ts';
 import { createWorkerInbox } from './worker-inbox.ts';
 import type { WorkerRateLimits } from './worker-rate.ts';
 
-/** The manager process: XMPP in, scheduler in the middle, store and XMPP out. */
+/**
+ * The manager process: XMPP in, scheduler in the middle, store and XMPP out. On a shared store
+ * (PostgreSQL) it runs only once this manager won the election (standby.ts); from then on it
+ * acts only while it holds the lock, and stops at the first sign that another took over.
+ */
 
 export interface ManagerServiceOptions {
   connection: XmppConnection;
@@ -35,6 +39,16 @@ export interface ManagerServiceOptions {
   limits?: UserLimits;
   /** Worker traffic per worker JID (default DEFAULT_WORKER_RATE). */
   workerRate?: WorkerRateLimits;
+  /**
+   * A standby that took over: the presence it saw while it waited (its connection is online
+   * already), taken once the store is read, so none is missed or seen twice.
+   */
+  takePresence?: () => PresenceEvent[];
+  /**
+   * Another manager took over (the store refused a write, or the lock went): this one must stop
+   * at once. Default: the error is thrown, which ends the process.
+   */
+  deposed?: (error: StoreError) => void;
 }
 
 export interface ManagerService {
@@ -57,12 +71,47 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
   const pinging = new Set<string>();
   let online = false;
   let stopped = false;
+  const { election } = store;
+  let gone = false;
+
+  /** Stops acting at once: nothing is handled or stored after the first sign of a takeover. */
+  function depose(error: StoreError): void {
+    if (gone || stopped) return;
+    gone = true;
+    for (const t of timers) clearInterval(t);
+    log.error('another manager took over; stopping', { reason: error.message });
+    if (options.deposed) options.deposed(error);
+    else
+      setImmediate(() => {
+        throw error;
+      });
+  }
+  election?.onLost(depose);
+
+  /** Whether to act on an event: never once deposed, nor when the lock may have gone unseen. */
+  function acting(): boolean {
+    if (gone) return false;
+    if (election !== undefined && !election.holds()) {
+      election.lose(new StoreError('lock_lost', 'the lock was not confirmed in time'));
+      return false;
+    }
+    return true;
+  }
+
+  function storeFailed(error: unknown): void {
+    if (isDeposed(error)) depose(error);
+    else
+      setImmediate(() => {
+        throw error;
+      });
+  }
 
   const notices = createFinishNotices({
     store,
     send: (to, message) => connection.sendText(to, encodeMessage(message)),
     log,
     now,
+    deposed: storeFailed,
   });
 
   function send(out: Outgoing): void {
@@ -88,7 +137,9 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
     send({ to, body });
   }
 
-  const outbox = createOutbox(store, send, (job) => notices.finished(job));
+  const outbox = createOutbox(store, send, (job) => notices.finished(job), {
+    failed: storeFailed,
+  });
   const read = createReadModel({ scheduler, store, activity, now });
   const feed = createChangeFeed({ activity, read, now });
   const api = createManagerApi({
@@ -123,29 +174,8 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
     rate: options.workerRate,
   });
 
-  // A job_finished that bounced goes to its submitter when they next speak or come online.
-  connection.on('message_error', ({ from, condition, id }) => {
-    if (notices.bounced(id, from)) {
-      log.info('job_finished bounced; kept until the submitter is back', { to: from, condition });
-    }
-  });
-
-  connection.on('message', ({ from, body }) => {
-    notices.heardFrom(from);
-    try {
-      if (!workers.handle(from, body)) users.handle(from, body);
-    } catch (error) {
-      log.error('message handling failed', { from, error: String(error) });
-      sendMessage(from, {
-        type: 'error',
-        code: 'internal',
-        reason: 'internal error; the manager logged it',
-      });
-    }
-  });
-
-  connection.on('presence', ({ from, available, show }) => {
-    if (from === connection.jid) return;
+  function onPresence({ from, available, show }: PresenceEvent): void {
+    if (from === connection.jid || !acting()) return;
     // Submitters who share their presence with the manager (an IM contact) get waiting notices
     // as soon as they are back.
     if (available) notices.heardFrom(from);
@@ -153,24 +183,60 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
     const actions = scheduler.presence(from, available, show);
     const requeued = actions.filter((a) => a.kind === 'requeue').length;
     if (requeued > 0) log.info(`worker went offline; requeued ${requeued} tasks`, { worker: from });
-    outbox.push(actions);
-  });
+    void outbox.push(actions);
+  }
 
-  connection.on('online', ({ reconnected, downMs, attempts }) => {
-    const wasOffline = !online;
-    online = true;
-    if (reconnected) log.info('xmpp connection back', { down_ms: downMs, attempts });
-    if (!wasOffline) return;
-    // Presence from every online worker arrives now; workers see us come back and report again.
-    notices.resend();
-  });
+  function internalError(from: string, error: unknown): void {
+    if (isDeposed(error)) return depose(error);
+    log.error('message handling failed', { from, error: String(error) });
+    sendMessage(from, {
+      type: 'error',
+      code: 'internal',
+      reason: 'internal error; the manager logged it',
+    });
+  }
 
-  connection.on('offline', ({ reason }) => {
-    online = false;
-    if (!stopped) log.warn('xmpp connection lost; reconnecting', { reason });
-    // While we were away workers may have died unseen: each must report again within the grace time.
-    scheduler.expectReports();
-  });
+  /** Attached once the scheduler is restored: no event reaches a half-built one. */
+  function listen(): void {
+    // A job_finished that bounced goes to its submitter when they next speak or come online.
+    connection.on('message_error', ({ from, condition, id }) => {
+      if (notices.bounced(id, from)) {
+        log.info('job_finished bounced; kept until the submitter is back', {
+          to: from,
+          condition,
+        });
+      }
+    });
+
+    connection.on('message', ({ from, body }) => {
+      if (!acting()) return;
+      notices.heardFrom(from);
+      try {
+        if (!workers.handle(from, body))
+          users.handle(from, body).catch((error: unknown) => internalError(from, error));
+      } catch (error) {
+        internalError(from, error);
+      }
+    });
+
+    connection.on('presence', onPresence);
+
+    connection.on('online', ({ reconnected, downMs, attempts }) => {
+      const wasOffline = !online;
+      online = true;
+      if (reconnected) log.info('xmpp connection back', { down_ms: downMs, attempts });
+      if (!wasOffline) return;
+      // Presence from every online worker arrives now; workers see us come back and report again.
+      notices.resend().catch(storeFailed);
+    });
+
+    connection.on('offline', ({ reason }) => {
+      online = false;
+      if (!stopped) log.warn('xmpp connection lost; reconnecting', { reason });
+      // While we were away workers may have died unseen: each must report again within the grace time.
+      scheduler.expectReports();
+    });
+  }
 
   // XEP-0199 pings go to every worker that holds tasks or could be handed some (it sent a
   // profile), and the workers that fail a round are given up together. Pinging holders one by one
@@ -178,7 +244,7 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
   // from one went to the next, and every loss counts toward the task's maxLost; the chaos run
   // (test/chaos) saw five frozen idle workers fail a task a healthy worker could run.
   function pingWorkers(): void {
-    if (!online) return;
+    if (!online || !acting()) return;
     const round = scheduler
       .workers()
       .filter((w) => (w.profile !== undefined || w.running.size > 0) && !pinging.has(w.jid))
@@ -187,29 +253,49 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
     const answers = round.map((jid) => connection.ping(jid, pingTimeoutMs));
     void Promise.all(answers).then((alive) => {
       for (const jid of round) pinging.delete(jid);
-      const gone = round.filter((_, i) => !alive[i]);
-      if (gone.length === 0 || !online || stopped) return;
-      for (const jid of gone)
+      const silent = round.filter((_, i) => !alive[i]);
+      if (silent.length === 0 || !online || stopped || !acting()) return;
+      for (const jid of silent)
         log.warn('worker did not answer ping; requeueing its tasks', { worker: jid });
-      outbox.push(scheduler.unresponsive(...gone));
-      for (const jid of gone) sendMessage(jid, { type: 'resync', v: 1 });
+      void outbox.push(scheduler.unresponsive(...silent));
+      for (const jid of silent) sendMessage(jid, { type: 'resync', v: 1 });
     });
   }
 
   return {
     api,
     async start() {
-      restoreScheduler(scheduler, store);
-      outbox.push(scheduler.finishRestore());
-      await connection.start();
+      const snapshot = await readSnapshot(store);
+      // From here to listen() nothing awaits: no event can come between the restore and the
+      // handlers, and a standby's presence is handed over in the same turn.
+      restoreScheduler(scheduler, snapshot);
+      listen();
+      for (const event of options.takePresence?.() ?? []) onPresence(event);
+      void outbox.push(scheduler.finishRestore());
+      const epoch = election?.epoch;
+      if (epoch !== undefined) {
+        // Priority 0: messages to the bare JID come here now, not to standbys (−1). Workers
+        // follow the highest epoch and report to us as after a restart.
+        await connection.setPresence(undefined, undefined, {
+          priority: 0,
+          manager: { role: 'active', epoch },
+        });
+      }
+      if (connection.online) {
+        online = true;
+        notices.resend().catch(storeFailed);
+      } else await connection.start();
+      const tick = () => {
+        if (!acting()) return;
+        void outbox.push(scheduler.tick());
+        workers.resync();
+      };
       timers.push(setInterval(pingWorkers, pingIntervalMs));
-      timers.push(
-        setInterval(() => {
-          outbox.push(scheduler.tick());
-          workers.resync();
-        }, 1000),
-      );
-      log.info('manager online', { jid: connection.jid });
+      timers.push(setInterval(tick, 1000));
+      log.info('manager online', {
+        jid: connection.jid,
+        ...(epoch === undefined ? {} : { epoch }),
+      });
     },
     async stop() {
       if (stopped) return;
@@ -217,10 +303,10 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
       for (const t of timers) clearInterval(t);
       feed.stop();
       try {
-        outbox.flush();
+        if (!gone) await outbox.flush();
       } finally {
         await connection.stop();
-        store.close();
+        await store.close();
       }
     },
   };

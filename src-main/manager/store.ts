@@ -1,51 +1,16 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { Logger } from '../common/log.ts';
 import type { Action, JobCounts, JobInfo, JobSpec, TaskState } from './core/types.ts';
+import type { Election } from './election.ts';
 
 /**
- * The manager's durable state in SQLite (WAL). Only tasks that were ever handed out have a row:
- * an untouched task is queued, so a job of a million tasks is one INSERT.
- * Every batch of actions is applied in one transaction before any message leaves the manager.
+ * The manager's durable state behind one interface with two backends: SQLite (store-sqlite.ts, the
+ * default, one manager per store) and PostgreSQL (store-postgres.ts, shared by an active manager
+ * and its standbys). Both pass one contract suite (test/integration/store/). Every method returns
+ * a promise because PostgreSQL answers over a socket; the rule the manager keeps is the same on
+ * both: a batch of actions is applied in one transaction, and only once it has committed do the
+ * batch's messages leave (outbox.ts). Only tasks that were ever handed out have a row: an
+ * untouched task is queued, so a job of a million tasks is one INSERT.
  */
-
-const SCHEMA_VERSION = 1;
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS jobs (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  owner TEXT NOT NULL,
-  reply_to TEXT NOT NULL,
-  spec TEXT NOT NULL,
-  submitted_at INTEGER NOT NULL,
-  cancelled_at INTEGER,
-  finished_at INTEGER,
-  done INTEGER, failed INTEGER, cancelled INTEGER,
-  notified INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner);
-CREATE TABLE IF NOT EXISTS tasks (
-  job_id INTEGER NOT NULL,
-  idx INTEGER NOT NULL,
-  state TEXT NOT NULL,
-  attempt INTEGER NOT NULL,
-  failures INTEGER NOT NULL DEFAULT 0,
-  lost INTEGER NOT NULL DEFAULT 0,
-  worker TEXT,
-  exit_code INTEGER,
-  signal TEXT,
-  duration_ms REAL,
-  stdout_tail TEXT,
-  stderr_tail TEXT,
-  error TEXT,
-  ended_at INTEGER,
-  PRIMARY KEY (job_id, idx)
-) WITHOUT ROWID;
--- The failures a one-job status lists, without walking the job's other task rows (a job of
--- millions of done tasks made every such status scan them all). Added to existing stores as well.
-CREATE INDEX IF NOT EXISTS tasks_failed ON tasks (job_id, idx) WHERE state = 'failed';
-`;
 
 export interface StoredJob {
   info: JobInfo;
@@ -71,213 +36,112 @@ export interface StoredTask {
   error: string | null;
 }
 
+export type StoreKind = 'sqlite' | 'postgres';
+
 export interface ManagerStore {
-  insertJob(owner: string, replyTo: string, spec: JobSpec, at: number): JobInfo;
+  readonly kind: StoreKind;
+  /**
+   * Who may write, on a store several managers share (PostgreSQL): every write is fenced by the
+   * epoch this manager won. Undefined on SQLite, which has one manager.
+   */
+  readonly election: Election | undefined;
+  insertJob(owner: string, replyTo: string, spec: JobSpec, at: number): Promise<JobInfo>;
   /** Apply the store effects of a batch of actions in one transaction. */
-  apply(actions: readonly Action[]): void;
+  apply(actions: readonly Action[]): Promise<void>;
   /** Record that the job's `job_finished` went out (or, with false, that it must go again). */
-  markNotified(jobId: number, notified?: boolean): void;
-  jobs(): StoredJob[];
+  markNotified(jobId: number, notified?: boolean): Promise<void>;
+  jobs(): Promise<StoredJob[]>;
   /** Finished jobs whose `job_finished` is not recorded as delivered. */
-  unnotifiedJobs(): StoredJob[];
+  unnotifiedJobs(): Promise<StoredJob[]>;
   /** Task rows of jobs that have not finished (what a restarted manager needs). */
-  openTasks(): StoredTask[];
-  task(jobId: number, index: number): StoredTask | undefined;
-  failedTasks(jobId: number, limit: number): StoredTask[];
+  openTasks(): Promise<StoredTask[]>;
+  task(jobId: number, index: number): Promise<StoredTask | undefined>;
+  failedTasks(jobId: number, limit: number): Promise<StoredTask[]>;
   /** Deletes these jobs and their tasks (finished jobs the scheduler forgot); returns how many went. */
-  deleteJobs(jobIds: readonly number[]): number;
-  close(): void;
+  deleteJobs(jobIds: readonly number[]): Promise<number>;
+  /** Idempotent; runs every cleanup step even when one fails. */
+  close(): Promise<void>;
 }
 
-type Row = Record<string, unknown>;
+export type StoreErrorCode =
+  /** Another manager took over: this one's writes are refused (PostgreSQL's epoch check). */
+  | 'fenced'
+  /** A write before this manager won the election (a standby must not write). */
+  | 'not_active'
+  /** The lock that makes this manager the active one is gone (its session ended or went silent). */
+  | 'lock_lost'
+  /** `--store` names something that is neither a PostgreSQL URL nor a file path. */
+  | 'bad_location'
+  /** The store was written by a different version of the manager. */
+  | 'schema';
 
-const num = (v: unknown): number | null =>
-  typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : null;
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-
-function toTask(row: Row): StoredTask {
-  return {
-    jobId: num(row.job_id) ?? 0,
-    index: num(row.idx) ?? 0,
-    state: (str(row.state) ?? 'queued') as TaskState,
-    attempt: num(row.attempt) ?? 0,
-    failures: num(row.failures) ?? 0,
-    lost: num(row.lost) ?? 0,
-    worker: str(row.worker) ?? undefined,
-    exitCode: num(row.exit_code),
-    signal: str(row.signal),
-    durationMs: num(row.duration_ms),
-    stdoutTail: str(row.stdout_tail),
-    stderrTail: str(row.stderr_tail),
-    error: str(row.error),
-  };
+export class StoreError extends Error {
+  readonly code: StoreErrorCode;
+  constructor(code: StoreErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
 }
 
-function toJob(row: Row): StoredJob {
-  const finishedAt = num(row.finished_at) ?? undefined;
-  return {
-    info: {
-      id: num(row.id) ?? 0,
-      owner: str(row.owner) ?? '',
-      replyTo: str(row.reply_to) ?? '',
-      spec: JSON.parse(str(row.spec) ?? '{}') as JobSpec,
-      submittedAt: num(row.submitted_at) ?? 0,
-    },
-    cancelledAt: num(row.cancelled_at) ?? undefined,
-    finishedAt,
-    counts:
-      finishedAt === undefined
-        ? undefined
-        : {
-            queued: 0,
-            running: 0,
-            done: num(row.done) ?? 0,
-            failed: num(row.failed) ?? 0,
-            cancelled: num(row.cancelled) ?? 0,
-          },
-    notified: num(row.notified) === 1,
-  };
+/** Whether this error means the manager is no longer the active one and must stop acting. */
+export const isDeposed = (error: unknown): error is StoreError =>
+  error instanceof StoreError &&
+  (error.code === 'fenced' || error.code === 'lock_lost' || error.code === 'not_active');
+
+/**
+ * Text both backends can hold: PostgreSQL's text and jsonb refuse NUL and unpaired surrogates,
+ * which a task's output (a worker's `stdout_tail`) may contain; both become U+FFFD on both
+ * backends, so a result reads back the same whichever stores it.
+ */
+export function storable(text: string): string;
+export function storable(text: string | null): string | null;
+export function storable(text: string | null): string | null {
+  if (text === null) return null;
+  const whole = text.isWellFormed() ? text : text.toWellFormed();
+  return whole.includes('\0') ? whole.replaceAll('\0', '\uFFFD') : whole;
 }
 
-export function openManagerStore(path: string): ManagerStore {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new DatabaseSync(path);
-  // WAL with synchronous=NORMAL survives a killed process (the OS keeps the writes); only a power
-  // failure can lose the last transactions, which a restarted worker's resend then repairs.
-  // busy_timeout first: after a crash the first connection recovers the WAL, and a reader of the
-  // store (a backup, an ops query) doing so at that moment made the manager fail to start with
-  // "database is locked" (SQLITE_BUSY_RECOVERY; found by test/chaos).
-  db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
-  db.exec(SCHEMA);
-  const version = db.prepare("SELECT value FROM meta WHERE key = 'schema'").get();
-  if (version === undefined) {
-    db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
-  } else if (Number(version.value) !== SCHEMA_VERSION) {
-    throw new Error(
-      `store ${path} has schema ${String(version.value)}; this manager needs ${SCHEMA_VERSION}`,
+const POSTGRES_URL = /^postgres(ql)?:\/\//i;
+const ANY_URL = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+export interface OpenStoreOptions {
+  /** This manager's name in the election and in `kestrel manager status` (its XMPP resource). */
+  name?: string;
+  /** PostgreSQL: how long a silent active manager keeps its lock (default 3000 ms). */
+  takeoverAfterMs?: number;
+  /** PostgreSQL: where its background troubles go (a session PostgreSQL ended, a lost link). */
+  log?: Logger;
+}
+
+/**
+ * `postgres://…` (as the `pg` package takes it) opens the shared PostgreSQL store; anything else
+ * without a scheme is the path of a SQLite file (`:memory:` for a throwaway one).
+ */
+export async function openManagerStore(
+  location: string,
+  options: OpenStoreOptions = {},
+): Promise<ManagerStore> {
+  if (POSTGRES_URL.test(location)) {
+    const { openPostgresStore } = await import('./store-postgres.ts');
+    return openPostgresStore(location, options);
+  }
+  if (ANY_URL.test(location))
+    throw new StoreError(
+      'bad_location',
+      `unknown store ${redactUrl(location)}: give a postgres:// URL or the path of a SQLite file`,
     );
+  const { openSqliteStore } = await import('./store-sqlite.ts');
+  return openSqliteStore(location);
+}
+
+/** A store location fit for logs: a URL's password is replaced. */
+export function redactUrl(location: string): string {
+  if (!ANY_URL.test(location)) return location;
+  try {
+    const url = new URL(location);
+    if (url.password !== '') url.password = '***';
+    return url.toString();
+  } catch {
+    return location.replace(/\/\/[^@/]*@/, '//***@');
   }
-
-  const s = (sql: string): StatementSync => db.prepare(sql);
-  const insertJob = s('INSERT INTO jobs (owner, reply_to, spec, submitted_at) VALUES (?, ?, ?, ?)');
-  const assign =
-    s(`INSERT INTO tasks (job_id, idx, state, attempt, worker) VALUES (?, ?, 'running', ?, ?)
-    ON CONFLICT (job_id, idx) DO UPDATE SET state = 'running', attempt = excluded.attempt, worker = excluded.worker`);
-  const record =
-    s(`UPDATE tasks SET state = ?, failures = failures + ?, worker = ?, exit_code = ?, signal = ?,
-    duration_ms = ?, stdout_tail = ?, stderr_tail = ?, error = ?, ended_at = ? WHERE job_id = ? AND idx = ?`);
-  const requeue = s(
-    "UPDATE tasks SET state = 'queued', worker = NULL, lost = ? WHERE job_id = ? AND idx = ?",
-  );
-  const giveUp =
-    s(`UPDATE tasks SET state = 'failed', worker = NULL, lost = lost + 1, error = ?, ended_at = ?
-    WHERE job_id = ? AND idx = ?`);
-  const cancelJob = s('UPDATE jobs SET cancelled_at = ? WHERE id = ?');
-  const finishJob = s(
-    'UPDATE jobs SET finished_at = ?, done = ?, failed = ?, cancelled = ? WHERE id = ?',
-  );
-  const notified = s('UPDATE jobs SET notified = ? WHERE id = ?');
-  const allJobs = s('SELECT * FROM jobs ORDER BY id');
-  const unnotifiedJobs = s(
-    'SELECT * FROM jobs WHERE finished_at IS NOT NULL AND notified = 0 ORDER BY id',
-  );
-  const openTasks = s(
-    'SELECT t.* FROM tasks t JOIN jobs j ON j.id = t.job_id WHERE j.finished_at IS NULL',
-  );
-  const oneTask = s('SELECT * FROM tasks WHERE job_id = ? AND idx = ?');
-  const deleteJob = s('DELETE FROM jobs WHERE id = ?');
-  const deleteTasks = s('DELETE FROM tasks WHERE job_id = ?');
-  const failed = s(
-    "SELECT * FROM tasks WHERE job_id = ? AND state = 'failed' ORDER BY idx LIMIT ?",
-  );
-
-  function applyOne(a: Action): void {
-    switch (a.kind) {
-      case 'dispatch':
-        for (const t of a.tasks) assign.run(t.jobId, t.index, t.attempt, a.worker);
-        return;
-      case 'record': {
-        const r = a.result;
-        const state = a.outcome === 'retry' ? 'queued' : a.outcome;
-        record.run(
-          state,
-          a.outcome === 'done' ? 0 : 1,
-          a.outcome === 'retry' ? null : a.worker,
-          r.exitCode,
-          r.signal,
-          r.durationMs,
-          r.stdoutTail,
-          r.stderrTail,
-          r.error ?? null,
-          Date.now(),
-          r.jobId,
-          r.index,
-        );
-        return;
-      }
-      case 'requeue':
-        requeue.run(a.lost, a.task.jobId, a.task.index);
-        return;
-      case 'give_up':
-        giveUp.run(a.reason, Date.now(), a.task.jobId, a.task.index);
-        return;
-      case 'cancel_job':
-        cancelJob.run(a.at, a.jobId);
-        return;
-      case 'job_finished':
-        finishJob.run(a.at, a.counts.done, a.counts.failed, a.counts.cancelled, a.jobId);
-        return;
-      case 'cancel_tasks':
-      case 'ack':
-        return;
-    }
-  }
-
-  let closed = false;
-  return {
-    insertJob(owner, replyTo, spec, at) {
-      const { lastInsertRowid } = insertJob.run(owner, replyTo, JSON.stringify(spec), at);
-      return { id: Number(lastInsertRowid), owner, replyTo, spec, submittedAt: at };
-    },
-    apply(actions) {
-      if (actions.length === 0) return;
-      db.exec('BEGIN');
-      try {
-        for (const a of actions) applyOne(a);
-        db.exec('COMMIT');
-      } catch (error) {
-        db.exec('ROLLBACK');
-        throw error;
-      }
-    },
-    markNotified: (jobId, value = true) => void notified.run(value ? 1 : 0, jobId),
-    jobs: () => allJobs.all().map(toJob),
-    unnotifiedJobs: () => unnotifiedJobs.all().map(toJob),
-    openTasks: () => openTasks.all().map(toTask),
-    task(jobId, index) {
-      const row = oneTask.get(jobId, index);
-      return row ? toTask(row) : undefined;
-    },
-    failedTasks: (jobId, limit) => failed.all(jobId, limit).map(toTask),
-    deleteJobs(jobIds) {
-      let count = 0;
-      db.exec('BEGIN');
-      try {
-        for (const id of jobIds) {
-          deleteTasks.run(id);
-          count += Number(deleteJob.run(id).changes);
-        }
-        db.exec('COMMIT');
-      } catch (error) {
-        db.exec('ROLLBACK');
-        throw error;
-      }
-      return count;
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      db.close();
-    },
-  };
 }

@@ -38,7 +38,12 @@ export interface UserCommandsOptions {
 }
 
 export interface UserCommands {
-  handle(from: string, body: string): void;
+  /**
+   * Answers one request. Requests from one JID are answered in the order they came, even when the
+   * store takes its time (a `status` right after a `job` lists that job); the promise settles
+   * once the reply is handed on, and rejects only when the store failed.
+   */
+  handle(from: string, body: string): Promise<void>;
 }
 
 export function createUserCommands(options: UserCommandsOptions): UserCommands {
@@ -47,7 +52,7 @@ export function createUserCommands(options: UserCommandsOptions): UserCommands {
   const limiter = createRateLimiter({ ...rate, now });
   const limits = options.limits ?? DEFAULT_USER_LIMITS;
 
-  function run(from: string, request: UserRequest): UserReply {
+  async function run(from: string, request: UserRequest): Promise<UserReply> {
     const owner = bareJid(from);
     const admin = access.isAdmin(from);
     switch (request.type) {
@@ -57,8 +62,8 @@ export function createUserCommands(options: UserCommandsOptions): UserCommands {
         const { type, ...spec } = request;
         const refused = overLimit(limits, scheduler.load(owner), spec.queue);
         if (refused !== undefined) return { type: 'job_rejected', reason: refused };
-        const info = store.insertJob(owner, from, spec, now());
-        outbox.push(scheduler.submit(info));
+        const info = await store.insertJob(owner, from, spec, now());
+        void outbox.push(scheduler.submit(info));
         return { type: 'job_started', job_id: info.id };
       }
       case 'status': {
@@ -66,45 +71,71 @@ export function createUserCommands(options: UserCommandsOptions): UserCommands {
         if (!found.ok) return unknownJob(request.job_id);
         const [job] = found.value;
         if (request.job_id === undefined || !job) return listReply(found.value, now());
-        return oneJobReply(job, now(), store.failedTasks(job.info.id, MAX_FAILURES_LISTED));
+        const failures = await store.failedTasks(job.info.id, MAX_FAILURES_LISTED);
+        return oneJobReply(job, now(), failures);
       }
       case 'cancel': {
         const found = scheduler.cancel(owner, request.job_id, admin);
         if (!found.ok) return unknownJob(request.job_id);
-        outbox.push(found.value.actions);
+        // Confirmed once stored: a manager deposed meanwhile must not say it cancelled.
+        if (!(await outbox.push(found.value.actions))) throw new Error('the cancel was not stored');
         return { type: 'cancelled', job_ids: found.value.jobIds, tasks: found.value.tasks };
       }
       case 'why':
       case 'pool':
       case 'purge':
-        return ops.run(owner, admin, request);
+        return await ops.run(owner, admin, request);
     }
+  }
+
+  /** The last request of each person (bare JID) still being answered: the next waits for it. */
+  const inFlight = new Map<string, Promise<void>>();
+
+  function answerOne(from: string, body: string): Promise<void> {
+    const decoded = decodeUserRequest(body);
+    const asText = typedAsText(body, decoded);
+    const answer = (message: UserReply) => reply(from, message, asText);
+    if (!decoded.ok) {
+      answer(errorReply(decoded.error));
+      return Promise.resolve();
+    }
+    if (!access.canSubmit(from)) {
+      const reason = `${bareJid(from)} may not use this manager; ask its operator to allow your JID`;
+      answer(
+        decoded.message.type === 'job'
+          ? { type: 'job_rejected', reason }
+          : errorReply({ code: 'forbidden', reason }),
+      );
+      return Promise.resolve();
+    }
+    return run(from, decoded.message).then(answer);
   }
 
   return {
     handle(from, body) {
+      // Counted as it arrives, so a flood is refused at once instead of queueing behind the store.
       if (!limiter.take(bareJid(from))) {
         const reason = `too many requests: at most ${rate.burst} at once and ${rate.perSecond} a second; try again shortly`;
         reply(from, errorReply({ code: 'rate_limited', reason }), mayBePlainText(body));
-        return;
+        return Promise.resolve();
       }
-      const decoded = decodeUserRequest(body);
-      const asText = typedAsText(body, decoded);
-      const answer = (message: UserReply) => reply(from, message, asText);
-      if (!decoded.ok) {
-        answer(errorReply(decoded.error));
-        return;
-      }
-      if (!access.canSubmit(from)) {
-        const reason = `${bareJid(from)} may not use this manager; ask its operator to allow your JID`;
-        answer(
-          decoded.message.type === 'job'
-            ? { type: 'job_rejected', reason }
-            : errorReply({ code: 'forbidden', reason }),
-        );
-        return;
-      }
-      answer(run(from, decoded.message));
+      // One chain per person: their second `job` is checked against the limits with the first.
+      const key = bareJid(from);
+      const start = () => {
+        try {
+          return answerOne(from, body);
+        } catch (error) {
+          return Promise.reject(error as Error);
+        }
+      };
+      const before = inFlight.get(key);
+      const mine = before === undefined ? start() : before.then(start, start);
+      inFlight.set(key, mine);
+      const done = () => {
+        if (inFlight.get(key) === mine) inFlight.delete(key);
+      };
+      mine.then(done, done);
+      return mine;
     },
   };
 }

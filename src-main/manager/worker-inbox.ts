@@ -70,12 +70,12 @@ export function createWorkerInbox(options: WorkerInboxOptions): WorkerInbox {
       }
       if (m.type === 'profile') {
         const { os, ram, cores, provides, slots } = m;
-        outbox.push(
+        void outbox.push(
           scheduler.profile(from, { os, ram, cores, provides, slots }, m.running.map(fromWireRef)),
         );
         return true;
       }
-      outbox.push(scheduler.results(from, m.results.map(fromWireResult)));
+      void outbox.push(scheduler.results(from, m.results.map(fromWireResult)));
       return true;
     },
     resync() {

@@ -30,6 +30,8 @@ const NS_PING = 'urn:xmpp:ping';
 export interface XmppClientOptions {
   /** `xmpp://host:port` (STARTTLS when offered) or `xmpps://host:port` (direct TLS). */
   service: string;
+  /** More addresses of the same server (nodes of a cluster), tried after `service`. */
+  fallbacks?: readonly string[];
   domain: string;
   username: string;
   password: string;
@@ -103,7 +105,7 @@ export function createXmppClient(options: XmppClientOptions): XmppClient {
 }
 
 function authenticateWith(factory: TrackingSaslFactory, options: XmppClientOptions) {
-  const loopback = isLoopback(options.service);
+  const loopback = allLoopback(options);
   const onAuthenticate: OnAuthenticate = async (authenticate, offered, _fast, entity) => {
     // PLAIN sends the password itself: only inside TLS or to a server on this machine.
     const mechanism = offered.find((m) => m !== 'PLAIN' || entity.isSecure() || loopback);
@@ -167,12 +169,18 @@ export function destroySocket(entity: Client): void {
  */
 export function requiresTls(options: {
   service: string;
+  fallbacks?: readonly string[];
   ca?: string;
   pin?: string;
   allowPlaintext?: boolean;
 }): boolean {
   if (options.ca !== undefined || options.pin !== undefined) return true;
-  return options.allowPlaintext !== true && !isLoopback(options.service);
+  return options.allowPlaintext !== true && !allLoopback(options);
+}
+
+/** Plaintext rules for loopback hold only if every address the client may use is on this machine. */
+function allLoopback(options: { service: string; fallbacks?: readonly string[] }): boolean {
+  return [options.service, ...(options.fallbacks ?? [])].every(isLoopback);
 }
 
 export function isLoopback(service: string): boolean {

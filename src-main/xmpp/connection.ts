@@ -14,9 +14,25 @@ import { parseMessage, parsePresence } from './stanzas.ts';
 
 export type PresenceShow = 'away' | 'chat' | 'dnd' | 'xa';
 
+/**
+ * What a manager says of itself in its presence (docs/PROTOCOL.md, "Active and standby
+ * managers"): the active one its fencing epoch, a standby that it waits. Carried in an element of
+ * Kestrel's namespace, which other clients ignore (RFC 6120 §8.4: unknown children are ignored).
+ */
+export type ManagerPresence = { role: 'active'; epoch: number } | { role: 'standby' };
+
+export interface PresenceOptions {
+  /** RFC 6121 §4.7.2.3, −128 to 127: a negative priority gets no messages sent to the bare JID. */
+  priority?: number;
+  manager?: ManagerPresence;
+}
+
 export interface ConnectionOptions {
-  /** e.g. 'xmpp://127.0.0.1:5222' */
-  service: string;
+  /**
+   * e.g. 'xmpp://127.0.0.1:5222', or the addresses of several nodes of one clustered server:
+   * the first that answers is used, and after a lost connection the next one is tried first.
+   */
+  service: string | readonly string[];
   domain: string;
   username: string;
   password: string;
@@ -41,6 +57,14 @@ export interface ConnectionOptions {
   streamTimeoutMs?: number;
 }
 
+export interface PresenceEvent {
+  from: string;
+  available: boolean;
+  show?: PresenceShow;
+  /** Present when the sender is a Kestrel manager that says which it is. */
+  manager?: ManagerPresence;
+}
+
 /** Why the connection went offline, and how long an automatic reconnect took. */
 export interface OfflineEvent {
   reason: string;
@@ -58,7 +82,7 @@ export interface ConnectionEvents {
   message: [{ from: string; body: string }];
   /** A message we sent bounced; `id` is the one sendJson/sendText resolved with. */
   message_error: [{ from: string; condition: string; id?: string }];
-  presence: [{ from: string; available: boolean; show?: PresenceShow }];
+  presence: [PresenceEvent];
   /** After start() and after every automatic reconnect. */
   online: [OnlineEvent];
   /** The connection was lost, or stop() was called while online. */
@@ -70,17 +94,20 @@ export interface ConnectionEvents {
 export interface XmppConnection extends EventEmitter<ConnectionEvents> {
   /** The bound full JID, once online. */
   readonly jid: string | undefined;
+  /** Logged in with presence sent, now (until the next `offline`). */
+  readonly online: boolean;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Resolves with the message's stanza id once it is handed to the socket. */
   sendJson(to: string, message: object): Promise<string>;
   sendText(to: string, text: string): Promise<string>;
-  setPresence(show?: PresenceShow, status?: string): Promise<void>;
+  setPresence(show?: PresenceShow, status?: string, options?: PresenceOptions): Promise<void>;
   subscribe(bareJid: string): Promise<void>;
   ping(to: string, timeoutMs: number): Promise<boolean>;
 }
 
 const NS_PING = 'urn:xmpp:ping';
+export const NS_KESTREL_MANAGER = 'urn:kestrel:manager:1';
 const LOGIN_TIMEOUT_MS = 15_000;
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 5_000;
@@ -100,7 +127,10 @@ class Connection extends EventEmitter<ConnectionEvents> implements XmppConnectio
   readonly #roster: Roster;
   #state: State = 'new';
   #jid: string | undefined;
-  #presence: { show?: PresenceShow; status?: string } = {};
+  #presence: { show?: PresenceShow; status?: string } & PresenceOptions = {};
+  /** Every address of the server, and the one the next login uses. */
+  readonly #services: readonly string[];
+  #serviceIndex = 0;
   #backoffMs = BACKOFF_MIN_MS;
   /** Counts lost connections, so work begun on an earlier one cannot act on a later one. */
   #generation = 0;
@@ -117,7 +147,16 @@ class Connection extends EventEmitter<ConnectionEvents> implements XmppConnectio
   constructor(options: ConnectionOptions) {
     super();
     this.#options = options;
-    this.#client = createXmppClient({ ...options, timeout: options.streamTimeoutMs });
+    const services = typeof options.service === 'string' ? [options.service] : options.service;
+    const [service, ...fallbacks] = services;
+    if (service === undefined) throw new XmppError('connect_failed', 'no server address given');
+    this.#services = services;
+    this.#client = createXmppClient({
+      ...options,
+      service,
+      fallbacks,
+      timeout: options.streamTimeoutMs,
+    });
     const { entity, middleware, iqCaller, iqCallee } = this.#client;
     this.#roster = createRoster({
       iqCaller,
@@ -147,19 +186,33 @@ class Connection extends EventEmitter<ConnectionEvents> implements XmppConnectio
     return this.#jid;
   }
 
+  get online(): boolean {
+    return this.#state === 'online';
+  }
+
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new XmppError('stopped', `cannot start: ${this.#state}`);
     this.#state = 'starting';
     const { entity, reconnect } = this.#client;
-    try {
-      await startEntity(entity, LOGIN_TIMEOUT_MS);
-      await this.#establish(this.#generation);
-    } catch (error) {
-      destroySocket(entity);
-      await entity.stop();
-      if (this.#stopped) throw new XmppError('stopped', 'stopped during start');
-      this.#state = 'new';
-      throw toLoginError(error);
+    // Each address in turn: a node of a cluster that is down must not keep the client out.
+    for (let tried = 1; ; tried++) {
+      try {
+        await startEntity(entity, LOGIN_TIMEOUT_MS);
+        await this.#establish(this.#generation);
+        break;
+      } catch (error) {
+        destroySocket(entity);
+        await entity.stop();
+        if (this.#stopped) throw new XmppError('stopped', 'stopped during start');
+        const login = toLoginError(error);
+        // Wrong credentials or TLS are the same on every node: only unreachable ones move on.
+        if (tried >= this.#services.length || login.code !== 'connect_failed') {
+          this.#state = 'new';
+          this.#useService(0);
+          throw login;
+        }
+        this.#useService(this.#serviceIndex + 1);
+      }
     }
     if (this.#stopped) throw new XmppError('stopped', 'stopped during start');
     if (this.#options.reconnect !== false) reconnect.start();
@@ -198,8 +251,12 @@ class Connection extends EventEmitter<ConnectionEvents> implements XmppConnectio
     return id;
   }
 
-  async setPresence(show?: PresenceShow, status?: string): Promise<void> {
-    this.#presence = { show, status };
+  async setPresence(
+    show?: PresenceShow,
+    status?: string,
+    options?: PresenceOptions,
+  ): Promise<void> {
+    this.#presence = { show, status, ...options };
     // Kept for the next login when offline: presence is state, not a message.
     if (this.#state === 'online') await this.#client.entity.send(this.#presenceStanza());
   }
@@ -276,6 +333,14 @@ class Connection extends EventEmitter<ConnectionEvents> implements XmppConnectio
     // a pool of workers from reconnecting in lockstep after a server restart.
     this.#client.reconnect.delay = Math.round(this.#backoffMs * (0.75 + Math.random() * 0.5));
     this.#backoffMs = Math.min(this.#backoffMs * 2, BACKOFF_MAX_MS);
+    // The node we were on may be the one that died: the next login goes to the next address.
+    this.#useService(this.#serviceIndex + 1);
+  }
+
+  /** @xmpp/reconnect connects to `entity.options.service` afresh at every attempt. */
+  #useService(index: number): void {
+    this.#serviceIndex = index % this.#services.length;
+    this.#client.entity.options.service = this.#services[this.#serviceIndex] ?? '';
   }
 
   /**
@@ -360,8 +425,20 @@ class Connection extends EventEmitter<ConnectionEvents> implements XmppConnectio
   }
 
   #presenceStanza(): Element {
-    const { show, status } = this.#presence;
-    return xml('presence', {}, show && xml('show', {}, show), status && xml('status', {}, status));
+    const { show, status, priority, manager } = this.#presence;
+    return xml(
+      'presence',
+      {},
+      show && xml('show', {}, show),
+      status && xml('status', {}, status),
+      priority !== undefined && xml('priority', {}, String(priority)),
+      manager &&
+        xml('manager', {
+          xmlns: NS_KESTREL_MANAGER,
+          role: manager.role,
+          ...(manager.role === 'active' ? { epoch: String(manager.epoch) } : {}),
+        }),
+    );
   }
 
   #report(error: XmppError): void {

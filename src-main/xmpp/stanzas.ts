@@ -2,7 +2,12 @@
 // leaves src-main/xmpp. Pure functions: the connection decides what to do with them.
 import type { Element } from '@xmpp/xml';
 
-import type { PresenceShow } from './connection.ts';
+import {
+  NS_KESTREL_MANAGER,
+  type ManagerPresence,
+  type PresenceEvent,
+  type PresenceShow,
+} from './connection.ts';
 
 const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 const SHOWS: ReadonlySet<string> = new Set(['away', 'chat', 'dnd', 'xa']);
@@ -12,8 +17,7 @@ export type IncomingMessage =
   | { kind: 'error'; event: { from: string; condition: string; id?: string } };
 
 export type IncomingPresence =
-  | { kind: 'status'; event: { from: string; available: boolean; show?: PresenceShow } }
-  | { kind: 'subscribe'; from: string };
+  { kind: 'status'; event: PresenceEvent } | { kind: 'subscribe'; from: string };
 
 /** `domain` stands in for a missing 'from': the stanza then comes from our server (RFC 6120 §8.1.2.1). */
 export function parseMessage(stanza: Element, domain: string): IncomingMessage | undefined {
@@ -41,10 +45,23 @@ export function parsePresence(stanza: Element, domain: string): IncomingPresence
   // probes (answered by the server) or errors about presence we sent.
   if (type !== undefined && type !== 'unavailable') return undefined;
   const show = stanza.getChildText('show') ?? '';
-  if (type === undefined && SHOWS.has(show)) {
-    return { kind: 'status', event: { from, available: true, show: show as PresenceShow } };
-  }
-  return { kind: 'status', event: { from, available: type === undefined } };
+  const event: PresenceEvent = { from, available: type === undefined };
+  if (type === undefined && SHOWS.has(show)) event.show = show as PresenceShow;
+  const manager = type === undefined ? managerOf(stanza) : undefined;
+  if (manager) event.manager = manager;
+  return { kind: 'status', event };
+}
+
+/** `<manager xmlns='urn:kestrel:manager:1' role='active' epoch='7'/>`; anything else is ignored. */
+function managerOf(stanza: Element): ManagerPresence | undefined {
+  const element = stanza.getChild('manager', NS_KESTREL_MANAGER);
+  if (element === undefined) return undefined;
+  const { role, epoch } = element.attrs;
+  if (role === 'standby') return { role };
+  const value = Number(epoch);
+  if (role === 'active' && /^\d{1,15}$/.test(epoch ?? '') && value >= 1)
+    return { role, epoch: value };
+  return undefined;
 }
 
 /** RFC 6120 §8.3.2: the defined condition is the child of <error> in the stanzas namespace. */

@@ -4,11 +4,12 @@
 // our child: we know it by the PID ejabberd writes (EJABBERD_PID_PATH) and kill nothing else.
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
+import { exited, isAlive } from './detached.ts';
 import { freePort } from './free-port.ts';
 import { registerInBand } from './prosody.ts';
 import { rawConnect, streamHeader } from './raw-xmpp.ts';
@@ -232,37 +233,4 @@ function readPid(file: string): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * Whether process `pid` still runs: whether any of its threads does. The detached beam's parent
- * is init, which may reap it seconds later (~1.7 s measured in our sandbox), so its exit shows
- * as zombie threads; and the main thread can turn zombie while others are still shutting down.
- */
-function isAlive(pid: number): boolean {
-  let threads: string[];
-  try {
-    threads = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return false;
-  }
-  return threads.some((tid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      // The field after "(comm) " is the state (proc(5)): Z zombie, X dead.
-      const state = stat.charAt(stat.lastIndexOf(')') + 2);
-      return state !== 'Z' && state !== 'X';
-    } catch {
-      return false;
-    }
-  });
-}
-
-async function exited(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return true;
 }

@@ -27,7 +27,7 @@ import { jobDetail, jobSummary, silentWorkerView, workerState, workerView } from
 export interface ReadModel {
   jobs(visible: (job: JobTasks) => boolean, page: PageRequest): Page<JobSummary>;
   summaries(jobIds: Iterable<number>): JobSummary[];
-  detail(job: JobTasks): JobDetail;
+  detail(job: JobTasks): Promise<JobDetail>;
   why(job: JobTasks): WhyReport;
   counters(): PoolCounters;
   summary(): PoolSummary;
@@ -136,8 +136,8 @@ export function createReadModel(options: ReadModelOptions): ReadModel {
       }
       return out;
     },
-    detail(job) {
-      const failures = store.failedTasks(job.info.id, MAX_FAILURES_LISTED);
+    async detail(job) {
+      const failures = await store.failedTasks(job.info.id, MAX_FAILURES_LISTED);
       return jobDetail(job, now(), failures, why(job));
     },
     why,

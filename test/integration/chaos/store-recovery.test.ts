@@ -14,10 +14,10 @@ const STORE = resolve(import.meta.dirname, '../../../src-main/manager/store.ts')
 
 const WRITER = `
 import { openManagerStore } from ${JSON.stringify(STORE)};
-const store = openManagerStore(process.argv[1]);
+const store = await openManagerStore(process.argv[1]);
 const spec = { command: 'x', queue: 10, requires: [], cores: 1, ram: 0, retries: 0 };
 process.stdout.write('open\\n');
-for (;;) store.insertJob('a@pool', 'a@pool/cli', spec, Date.now());
+for (;;) await store.insertJob('a@pool', 'a@pool/cli', spec, Date.now());
 `;
 const READER = `
 import { DatabaseSync } from 'node:sqlite';

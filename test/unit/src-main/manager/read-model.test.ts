@@ -43,19 +43,20 @@ const profile = (over: Partial<WorkerProfile> = {}): WorkerProfile => ({
   ...over,
 });
 
-beforeEach(() => {
+beforeEach(async () => {
   clock = 1_700_000_000_000;
   sent.length = 0;
   const now = () => clock;
-  store = openManagerStore(':memory:');
+  store = await openManagerStore(':memory:');
   const observed = observeScheduler(createScheduler({ now }), now);
   scheduler = observed.scheduler;
   const outbox: Outbox = {
-    push(actions) {
-      store.apply(actions);
+    async push(actions) {
+      await store.apply(actions);
       sent.push(...actions);
+      return true;
     },
-    flush() {},
+    async flush() {},
   };
   const read = createReadModel({ scheduler, store, activity: observed.activity, now });
   timers = [];
@@ -90,7 +91,7 @@ function dispatchedTo(worker: string): TaskDispatch[] {
 }
 
 function finish(worker: string, tasks: TaskDispatch[], exitCode = 0, stderrTail = '') {
-  store.apply(
+  return store.apply(
     scheduler.results(
       worker,
       tasks.map((t) => ({
@@ -134,8 +135,8 @@ describe('jobs', () => {
     scheduler.profile('w1@pool/a', profile({ slots: 2 }), []);
     const jobId = await submit(admin(), { command: 'run.sh', queue: 4 });
     const [t0, t1] = dispatchedTo('w1@pool/a');
-    finish('w1@pool/a', [t0!]);
-    finish('w1@pool/a', [t1!], 3, 'input.1 not found\n');
+    await finish('w1@pool/a', [t0!]);
+    await finish('w1@pool/a', [t1!], 3, 'input.1 not found\n');
     scheduler.presence('w1@pool/a', true, 'away');
 
     const detail = await admin()['jobs:get']!({ jobId });
@@ -164,7 +165,7 @@ describe('jobs', () => {
     scheduler.profile('w1@pool/a', profile({ slots: 50, cores: 64 }), []);
     const jobId = await submit(admin(), { command: 'big.sh', queue: 1_000_000 });
     const tasks = dispatchedTo('w1@pool/a');
-    finish('w1@pool/a', tasks.slice(0, 25), 1, 'boom\n');
+    await finish('w1@pool/a', tasks.slice(0, 25), 1, 'boom\n');
     const detail = await admin()['jobs:get']!({ jobId });
     expect(detail.counts).toMatchObject({ failed: 25, running: 50, queued: 999_925 });
     expect(detail.failures).toHaveLength(20);
@@ -183,7 +184,7 @@ describe('jobs', () => {
   it('purges finished jobs before a time from memory and the store; admins only', async () => {
     scheduler.profile('w1@pool/a', profile({ slots: 4 }), []);
     const old = await submit(admin(), { command: 'a.sh', queue: 1 });
-    finish('w1@pool/a', dispatchedTo('w1@pool/a'));
+    await finish('w1@pool/a', dispatchedTo('w1@pool/a'));
     clock += 60_000;
     const running = await submit(admin(), { command: 'b.sh', queue: 100 });
     await expect(
@@ -193,8 +194,8 @@ describe('jobs', () => {
     });
     expect(await admin()['jobs:purge']!({ finishedBefore: clock })).toEqual({ jobs: 1 });
     expect((await admin()['jobs:list']!({})).items.map((j) => j.jobId)).toEqual([running]);
-    expect(store.jobs().map((j) => j.info.id)).toEqual([running]);
-    expect(store.task(old, 0)).toBeUndefined();
+    expect((await store.jobs()).map((j) => j.info.id)).toEqual([running]);
+    expect(await store.task(old, 0)).toBeUndefined();
   });
 });
 
@@ -251,8 +252,8 @@ describe('pool', () => {
     scheduler.profile('w1@pool/a', profile({ slots: 3 }), []);
     await submit(admin(), { command: 'run.sh', queue: 3 });
     const [a, b, c] = dispatchedTo('w1@pool/a');
-    finish('w1@pool/a', [a!, b!]);
-    finish('w1@pool/a', [c!], 1);
+    await finish('w1@pool/a', [a!, b!]);
+    await finish('w1@pool/a', [c!], 1);
     const { throughput } = await admin()['pool:summary']!();
     expect(throughput).toHaveLength(60);
     expect(throughput.at(-1)).toMatchObject({ done: 2, failed: 1 });
@@ -266,7 +267,7 @@ describe('change feed', () => {
     const stop = api.feed.subscribe((event, payload) => events.push([event, payload]));
     scheduler.profile('w1@pool/a', profile({ slots: 10, cores: 16 }), []);
     const jobId = await submit(admin(), { command: 'run.sh', queue: 10 });
-    for (const t of dispatchedTo('w1@pool/a')) finish('w1@pool/a', [t]);
+    for (const t of dispatchedTo('w1@pool/a')) await finish('w1@pool/a', [t]);
     expect(timers).toHaveLength(1); // eleven scheduler events, one flush pending
     timers.shift()!.fn();
     expect(events.map(([e]) => e)).toEqual(['jobs:changed', 'jobs:finished', 'pool:changed']);
@@ -350,7 +351,7 @@ describe('dispatch', () => {
 });
 
 describe('chat ops', () => {
-  it('pages a pool reply so each body fits a stanza, and the pages cover every worker once', () => {
+  it('pages a pool reply so each body fits a stanza, and the pages cover every worker once', async () => {
     // 256 long tags each: a few such workers fill a body long before MAX_POOL_LISTED.
     const tags = Array.from({ length: 256 }, (_, i) => `tag-${i}-${'x'.repeat(50)}`);
     for (let i = 0; i < 40; i += 1)
@@ -360,7 +361,7 @@ describe('chat ops', () => {
     const seen: string[] = [];
     let offset: number | undefined = 0;
     while (offset !== undefined) {
-      const reply = ops.run('admin@pool', true, { type: 'pool', offset }) as PoolReply;
+      const reply = (await ops.run('admin@pool', true, { type: 'pool', offset })) as PoolReply;
       const body = JSON.stringify(reply);
       expect(new TextEncoder().encode(body).length).toBeLessThanOrEqual(MAX_WORKER_BODY);
       expect(decodeUserReply(body).ok).toBe(true);
@@ -381,7 +382,7 @@ describe('chat ops', () => {
       requires: ['GPU'],
     });
     const ops = createOpsCommands(api, scheduler);
-    expect(ops.run('alice@pool', false, { type: 'why', job_id: jobId })).toEqual({
+    expect(await ops.run('alice@pool', false, { type: 'why', job_id: jobId })).toEqual({
       type: 'why',
       job_id: jobId,
       queued: 2,
@@ -389,13 +390,13 @@ describe('chat ops', () => {
       matching: 0,
       reasons: ['no workers online'],
     });
-    expect(ops.run('bob@pool', false, { type: 'why', job_id: jobId })).toMatchObject({
+    expect(await ops.run('bob@pool', false, { type: 'why', job_id: jobId })).toMatchObject({
       code: 'unknown_job',
       reason: `no job ${jobId} of yours`,
     });
-    expect(ops.run('bob@pool', false, { type: 'pool' })).toMatchObject({ code: 'forbidden' });
+    expect(await ops.run('bob@pool', false, { type: 'pool' })).toMatchObject({ code: 'forbidden' });
     expect(
-      ops.run('bob@pool', false, { type: 'purge', finished_before: '2030-01-01' }),
+      await ops.run('bob@pool', false, { type: 'purge', finished_before: '2030-01-01' }),
     ).toMatchObject({ code: 'forbidden' });
   });
 });

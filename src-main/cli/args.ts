@@ -97,12 +97,16 @@ export const COMMANDS = {
     },
   },
   manager: {
-    summary: 'run the manager (needs --jid, --password of the manager account)',
+    summary:
+      'run the manager (needs --jid, --password of the manager account); `status`: which is active',
     usage:
-      'kestrel manager [--submitters LIST] [--workers LIST] [--admins LIST] [--ping-interval S] [--max-jobs-per-user N] [--max-queued-per-user N] [--worker-messages-per-second N] [--worker-bytes-per-second N]',
-    args: [0, 0],
+      'kestrel manager [status] [--store URL] [--name NAME] [--takeover-after S] [--submitters LIST] [--workers LIST] [--admins LIST] [--ping-interval S] [--max-jobs-per-user N] [--max-queued-per-user N] [--worker-messages-per-second N] [--worker-bytes-per-second N]',
+    args: [0, 1],
     options: {
       ...CONNECTION,
+      store: { type: 'string' },
+      name: { type: 'string' },
+      'takeover-after': { type: 'string' },
       submitters: { type: 'string' },
       workers: { type: 'string' },
       admins: { type: 'string' },
@@ -220,7 +224,7 @@ export function usage(): string {
     '',
     'connection options (also from KESTREL_SERVER, KESTREL_JID, KESTREL_PASSWORD, KESTREL_MANAGER, KESTREL_DATA_DIR',
     'or a JSON config file: --config FILE, default ~/.config/kestrel/config.json):',
-    '  --server xmpp://HOST:PORT  --jid USER@DOMAIN  --password PW  --manager JID  --data-dir DIR  --json',
+    '  --server xmpp://HOST:PORT[,xmpp://HOST2:PORT…]  --jid USER@DOMAIN  --password PW  --manager JID  --data-dir DIR  --json',
     '  --pin SHA256  trust the server certificate with this fingerprint (`kestrel head` prints it)',
     '  --allow-plaintext  log in without TLS to a server elsewhere (only on a network you trust)',
     '',
@@ -281,6 +285,7 @@ export function parse(argv: string[]): Parsed {
   set('pin', str('pin'));
   set('allowPlaintext', values['allow-plaintext'] === true ? true : undefined);
   set('dataDir', str('data-dir'));
+  set('store', str('store'));
   set('provides', splitList(str('provides')));
   set('slots', intOption(values, 'slots', 1));
   set('submitters', splitList(str('submitters')));

@@ -16,7 +16,9 @@ export const configSchema = z
     server: z
       .string()
       .min(1)
-      .describe('XMPP server, xmpp://host:port (default xmpp://127.0.0.1:5222)'),
+      .describe(
+        'XMPP server, xmpp://host:port (default xmpp://127.0.0.1:5222); the nodes of a cluster comma-separated, tried in order',
+      ),
     jid: z.string().includes('@').describe('this client’s account, user@domain'),
     password: z.string().min(1),
     manager: z.string().includes('@').describe('the manager’s JID'),
@@ -24,6 +26,12 @@ export const configSchema = z
       .string()
       .min(1)
       .describe('where the manager keeps its store and workers their logs and pid files'),
+    store: z
+      .string()
+      .min(1)
+      .describe(
+        'the manager’s store: postgres://… shared by active and standby managers, or a SQLite file (default DATA_DIR/manager.db)',
+      ),
     provides: list.describe('tags this worker provides'),
     slots: z.int().min(1).max(4096).describe('tasks a worker runs at once (default: its cores)'),
     submitters: list.describe('JIDs or @domains allowed to submit (default: the manager’s domain)'),
@@ -81,6 +89,7 @@ const ENV: Record<string, keyof Config> = {
   KESTREL_PASSWORD: 'password',
   KESTREL_MANAGER: 'manager',
   KESTREL_DATA_DIR: 'dataDir',
+  KESTREL_STORE: 'store',
 };
 
 export function defaultConfigPath(env: NodeJS.ProcessEnv): string {
@@ -135,6 +144,17 @@ export function loadConfig(
 /** `host:port` or `xmpp://host:port` → `xmpp://host:port`. */
 export function serviceUrl(server: string): string {
   return server.includes('://') ? server : `xmpp://${server}`;
+}
+
+/** `a:5222,xmpp://b:5222`: the addresses of the nodes of one (clustered) server, in order. */
+export function serviceUrls(server: string): string[] {
+  const urls = server
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map(serviceUrl);
+  if (urls.length === 0) throw new ConfigError(`--server: no address in '${server}'`);
+  return urls;
 }
 
 export function requireKeys<C extends Config, K extends keyof Config>(

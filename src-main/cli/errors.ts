@@ -7,6 +7,11 @@ export const EXIT = {
   usage: 2,
   /** Could not reach or log in to the XMPP server, or the manager did not answer. */
   connection: 3,
+  /**
+   * `kestrel manager` on a shared store: another manager took over (its PostgreSQL lock went).
+   * It stopped at once; started again, it waits as a standby.
+   */
+  deposed: 4,
 } as const;
 
 export class CliError extends Error {

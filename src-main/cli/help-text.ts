@@ -14,7 +14,10 @@ interface OptionHelp {
 
 /** Options that mean the same wherever they appear. */
 const OPTIONS: Record<string, OptionHelp> = {
-  server: { arg: 'xmpp://HOST:PORT', text: 'the XMPP server (default xmpp://127.0.0.1:5222)' },
+  server: {
+    arg: 'xmpp://HOST:PORT',
+    text: 'the XMPP server (default xmpp://127.0.0.1:5222); a cluster’s nodes comma-separated, tried in order',
+  },
   jid: { arg: 'USER@DOMAIN', text: 'the account to log in with' },
   password: { arg: 'PW', text: 'its password' },
   manager: { arg: 'JID', text: 'the manager’s JID, e.g. manager@pool.example' },
@@ -160,10 +163,26 @@ const HELP: Record<CommandName, CommandHelp> = {
   },
   manager: {
     description:
-      'Run the manager on an XMPP server of your own (Prosody, ejabberd): it hands out the tasks of jobs to workers and answers users. Needs the manager account’s --jid and --password. Without --submitters and --workers, every account of its domain may do both (it warns).',
+      'Run the manager on an XMPP server of your own (Prosody, ejabberd): it hands out the tasks of jobs to workers and answers users. Needs the manager account’s --jid and --password. Without --submitters and --workers, every account of its domain may do both (it warns). With a PostgreSQL --store, several managers (each its own --name) share one pool: one is active, the others wait as standbys and one of them takes over within --takeover-after seconds when the active one dies, freezes or is cut off. A manager that is no longer the active one exits with code 4: run it under a supervisor that restarts it (systemd Restart=always), and it waits as a standby again. `kestrel manager status --store URL` shows which is active.',
     examples: [
       'kestrel manager --server xmpp://xmpp.pool.example:5222 --jid manager@pool.example --password SECRET --workers @workers.pool.example --submitters alice@pool.example',
+      'kestrel manager --store postgres://kestrel:PW@db.pool.example/kestrel --name m1 --server xmpp://n1.pool.example:5222,xmpp://n2.pool.example:5222',
+      'kestrel manager status --store postgres://kestrel:PW@db.pool.example/kestrel',
     ],
+    options: {
+      store: {
+        arg: 'URL',
+        text: 'postgres://USER:PW@HOST/DB shared by active and standby managers, or a SQLite file (default DATA_DIR/manager.db; or KESTREL_STORE)',
+      },
+      name: {
+        arg: 'NAME',
+        text: 'this manager’s XMPP resource and its name in `status` (default: manager; HOST-PID with a PostgreSQL store)',
+      },
+      'takeover-after': {
+        arg: 'S',
+        text: 'seconds a silent active manager keeps its PostgreSQL lock before a standby takes over (default 3)',
+      },
+    },
   },
   worker: {
     description:

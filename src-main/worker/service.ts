@@ -9,7 +9,7 @@ import {
 } from '../../shared/protocol/index.ts';
 import { bareJid } from '../common/jid.ts';
 import type { Logger } from '../common/log.ts';
-import type { XmppConnection } from '../xmpp/connection.ts';
+import type { ManagerPresence, XmppConnection } from '../xmpp/connection.ts';
 import type { Executor, RunningTask } from './executor.ts';
 import type { Profile } from './profile.ts';
 import { createRefusals } from './refusals.ts';
@@ -63,10 +63,28 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
   const unacked = new Map<string, WireResult>();
   let fresh: WireResult[] = [];
   let flushScheduled = false;
-  /** The manager's full JID whose tasks are run: the first of its resources seen online. */
+  /**
+   * The manager's full JID whose tasks are run: of its resources online, the active one with the
+   * highest epoch (docs/PROTOCOL.md, "Active and standby managers"); among equals, the first seen.
+   */
   let managerJid: string | undefined;
+  let managerEpoch = 0;
   /** Every online resource of the manager's account, in the order they came online. */
-  const managerResources = new Set<string>();
+  const managerResources = new Map<string, ManagerPresence | undefined>();
+  /** A resource that says nothing of itself is a manager of epoch 0 (one without standbys). */
+  const epochOf = (m: ManagerPresence | undefined) => (m?.role === 'active' ? m.epoch : 0);
+
+  /** The resource to follow now: standbys never, the highest epoch, the earliest among equals. */
+  function best(): string | undefined {
+    let found: string | undefined;
+    let epoch = -1;
+    for (const [jid, m] of managerResources) {
+      if (m?.role === 'standby' || epochOf(m) <= epoch) continue;
+      found = jid;
+      epoch = epochOf(m);
+    }
+    return found;
+  }
   let stopped = false;
   let paused = false;
 
@@ -137,21 +155,33 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     }
   }
 
-  connection.on('presence', ({ from, available }) => {
+  connection.on('presence', ({ from, available, manager: announced }) => {
     if (bareJid(from) !== manager) return;
     if (!available) {
       managerResources.delete(from);
       if (from !== managerJid) return;
       managerJid = undefined;
       // The longest-online other resource of the manager's account, if any, takes over.
-      const next = managerResources.values().next();
-      if (!next.done) follow(next.value);
+      const next = best();
+      if (next !== undefined) follow(next);
       return;
     }
-    if (managerResources.has(from)) return;
-    managerResources.add(from);
-    if (managerJid === undefined) follow(from);
-    else {
+    const known = managerResources.has(from);
+    managerResources.set(from, announced);
+    const epoch = epochOf(announced);
+    if (announced?.role === 'standby') {
+      // Waits to take over; it says so again, with its epoch, when it does.
+      if (from === managerJid) {
+        managerJid = undefined;
+        const next = best();
+        if (next !== undefined) follow(next);
+      }
+      return;
+    }
+    // A takeover: the new active manager's epoch is higher; it rebuilt its state from the
+    // store and needs our report, as after a restart. Its predecessor is not heard any more.
+    if (managerJid === undefined || epoch > managerEpoch) follow(from);
+    else if (!known && from !== managerJid) {
       // Another login to the manager's account must not take a worker from the manager it
       // follows: it is followed only once that one has gone.
       log.warn('another resource of the manager account is online; not following it', {
@@ -163,8 +193,10 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
 
   function follow(jid: string): void {
     managerJid = jid;
+    managerEpoch = epochOf(managerResources.get(jid));
     log.info('manager is online; reporting', {
       manager: jid,
+      ...(managerEpoch > 0 ? { epoch: managerEpoch } : {}),
       running: running.size,
       unacked: unacked.size,
     });
@@ -173,6 +205,7 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
 
   connection.on('offline', ({ reason }) => {
     managerJid = undefined;
+    managerEpoch = 0;
     managerResources.clear();
     if (!stopped) log.warn('xmpp connection lost; reconnecting', { reason });
   });
@@ -192,7 +225,8 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
   });
 
   connection.on('message', ({ from, body }) => {
-    // Only the manager's full JID whose presence we follow: not any resource of its account.
+    // Only the manager's full JID whose presence we follow: not any resource of its account, and
+    // not a manager of an older epoch (deposed: its tasks and acks no longer count).
     if (from !== managerJid) {
       refusals.refuse(from);
       return;

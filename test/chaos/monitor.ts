@@ -1,8 +1,8 @@
 // Watches the manager's store while the chaos runs: how far the job is (which gates the fault
 // schedule), when results were recorded (time to recover after a restart), and whether any task
 // already recorded done is ever recorded again (a duplicate: its row changes after the fact).
-import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+// Either backend: a SQLite file or the PostgreSQL store that several managers share.
+import type { StoreReader } from '../harness/store-reader.ts';
 
 export interface StoreMonitor {
   /** Tasks of the job recorded done, at the last poll. */
@@ -13,47 +13,42 @@ export interface StoreMonitor {
   until(count: number, stop: () => boolean): Promise<void>;
   /** The first result recorded after `since` (epoch ms), waiting for it up to `timeoutMs`. */
   firstRecordAfter(since: number, timeoutMs: number): Promise<number | undefined>;
-  stop(): void;
+  /** Stops after one last poll. */
+  stop(): Promise<void>;
 }
 
 interface DoneRow {
   idx: number;
   worker: string | null;
   attempt: number;
-  ended_at: number | null;
+  ended_at: number | string | null;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function startStoreMonitor(dataDir: string, jobId: number, pollMs = 200): StoreMonitor {
-  const path = join(dataDir, 'manager.db');
+export function startStoreMonitor(store: StoreReader, jobId: number, pollMs = 200): StoreMonitor {
   const seen = new Map<number, string>();
   const duplicated = new Set<number>();
   let done = 0;
   let stopped = false;
 
-  function read<T>(sql: string, ...params: number[]): T[] | undefined {
-    // A fresh read-only handle each time: the manager is killed and restarted under us.
-    let db: DatabaseSync | undefined;
+  async function read<T>(sql: string, ...params: number[]): Promise<T[] | undefined> {
     try {
-      db = new DatabaseSync(path, { readOnly: true });
-      db.exec('PRAGMA busy_timeout = 1000');
-      return db.prepare(sql).all(...params) as T[];
+      return await store.query<T>(sql, ...params);
     } catch {
-      return undefined; // busy or mid-restart: the next poll will see it
-    } finally {
-      db?.close();
+      return undefined; // busy, mid-restart, or PostgreSQL restarting: the next poll will see it
     }
   }
 
-  function poll(): void {
-    const rows = read<DoneRow>(
+  async function poll(): Promise<void> {
+    const rows = await read<DoneRow>(
       "SELECT idx, worker, attempt, ended_at FROM tasks WHERE job_id = ? AND state = 'done'",
       jobId,
     );
     if (!rows) return;
     done = rows.length;
     for (const row of rows) {
+      row.idx = Number(row.idx);
       const signature = `${row.worker ?? ''}|${row.attempt}|${row.ended_at ?? ''}`;
       const before = seen.get(row.idx);
       if (before === undefined) seen.set(row.idx, signature);
@@ -63,11 +58,10 @@ export function startStoreMonitor(dataDir: string, jobId: number, pollMs = 200):
 
   const loop = (async () => {
     while (!stopped) {
-      poll();
+      await poll();
       await sleep(pollMs);
     }
   })();
-  void loop;
 
   return {
     done: () => done,
@@ -79,19 +73,20 @@ export function startStoreMonitor(dataDir: string, jobId: number, pollMs = 200):
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline && !stopped) {
         const [row] =
-          read<{ at: number | null }>(
+          (await read<{ at: number | string | null }>(
             'SELECT min(ended_at) AS at FROM tasks WHERE job_id = ? AND ended_at > ?',
             jobId,
             since,
-          ) ?? [];
-        if (row?.at != null) return row.at;
+          )) ?? [];
+        if (row?.at != null) return Number(row.at);
         await sleep(50);
       }
       return undefined;
     },
-    stop() {
+    async stop() {
       stopped = true;
-      poll();
+      await loop;
+      await poll();
     },
   };
 }

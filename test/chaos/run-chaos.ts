@@ -117,7 +117,7 @@ async function play(
     () => undefined,
   );
 
-  const monitor = startStoreMonitor(pool.dataDir, jobId);
+  const monitor = startStoreMonitor(pool.store, jobId);
   const injector = createFaultInjector(cluster, monitor);
   const schedule = createSchedule({
     seed: options.seed,
@@ -149,7 +149,7 @@ async function play(
   // Late results of thawed workers, and any second job_finished, would show up now.
   await sleep(QUIET_MS);
   await waitForIdleWorkers(cluster, 15_000);
-  monitor.stop();
+  await monitor.stop();
 
   const managerAlive =
     pool.manager.child.exitCode === null && pool.manager.child.signalCode === null;

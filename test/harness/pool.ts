@@ -7,12 +7,24 @@ import { DatabaseSync } from 'node:sqlite';
 import { createConnection, type XmppConnection } from '../../src-main/xmpp/connection.ts';
 import { nextEvent } from './connection-events.ts';
 import { kestrelEnv, startKestrel, type KestrelProcess } from './processes.ts';
+import { createStoreReader, type StoreReader } from './store-reader.ts';
 import { TEST_EXPOSE } from './task-output.ts';
 import { uniqueUser, type TestXmppServer } from './xmpp-server.ts';
 
 export interface WorkerSpec {
   provides?: string[];
   slots?: number;
+  /** `--server` for this worker (default: a node of the server, in turn on a cluster). */
+  server?: string;
+}
+
+export interface ManagerSpec {
+  /** `--name`: the manager's resource (default: the command's own default). */
+  name?: string;
+  /** It is expected to wait as a standby: resolves once it says so, not once it is active. */
+  standby?: boolean;
+  /** `--server` for this manager (default: the server's first node). */
+  server?: string;
 }
 
 export type Reply = Record<string, unknown> & { type: string };
@@ -33,11 +45,16 @@ export interface Pool {
   readonly server: TestXmppServer;
   readonly dataDir: string;
   readonly managerJid: string;
+  /** The manager started last with startManager() (not as a standby). */
   manager: KestrelProcess;
+  /** Every manager process started, in order. */
+  readonly managers: KestrelProcess[];
+  /** Where the managers' store is: a SQLite file, or the PostgreSQL URL given. */
+  readonly storeLocation: string;
   readonly workers: Map<string, KestrelProcess>;
   /** Full JID of each worker by name. */
   readonly workerJids: Map<string, string>;
-  startManager(extraArgs?: string[]): Promise<KestrelProcess>;
+  startManager(extraArgs?: string[], spec?: ManagerSpec): Promise<KestrelProcess>;
   startWorker(name: string, spec?: WorkerSpec): Promise<KestrelProcess>;
   /**
    * A submitter's IM client. `sharePresence`: as when a person adds the manager as a contact,
@@ -47,8 +64,10 @@ export interface Pool {
   user(name?: string, options?: { sharePresence?: boolean }): Promise<UserClient>;
   /** Logs the same account in again (after `close()`), as a person coming back would. */
   userAgain(previous: UserClient): Promise<UserClient>;
-  /** Reads the manager's store directly (read-only), for assertions on what was recorded. */
+  /** Reads the manager's SQLite store directly (read-only), for assertions on what was recorded. */
   query<T>(sql: string, ...params: (string | number)[]): T[];
+  /** The same on either backend (`?` placeholders): the only way to read a PostgreSQL store. */
+  readonly store: StoreReader;
   close(): Promise<void>;
 }
 
@@ -59,6 +78,10 @@ const PASSWORD = POOL_PASSWORD;
 export interface PoolOptions {
   /** Flags for the manager's node process (e.g. `--cpu-prof`), not for `kestrel manager`. */
   managerNodeArgs?: string[];
+  /** `--store` of every manager: a PostgreSQL URL (default: SQLite in the pool's data dir). */
+  store?: string;
+  /** How the pool's first manager is started. */
+  manager?: ManagerSpec;
 }
 
 export async function createPool(
@@ -73,13 +96,20 @@ export async function createPool(
   const workers = new Map<string, KestrelProcess>();
   const workerJids = new Map<string, string>();
   const users: UserClient[] = [];
-  const env = (jid: string) =>
+  const managers: KestrelProcess[] = [];
+  const storeLocation = options.store ?? join(dataDir, 'manager.db');
+  const store = createStoreReader(storeLocation);
+  // On a cluster, workers go to its nodes in turn, starting with the one the manager is not on.
+  const nodes = server.services ?? [server.service];
+  let nextNode = 1;
+  const env = (jid: string, service = server.service) =>
     kestrelEnv({
-      KESTREL_SERVER: server.service,
+      KESTREL_SERVER: service,
       KESTREL_JID: jid,
       KESTREL_PASSWORD: PASSWORD,
       KESTREL_MANAGER: managerJid,
       KESTREL_DATA_DIR: dataDir,
+      ...(options.store === undefined ? {} : { KESTREL_STORE: options.store }),
     });
 
   const pool: Pool = {
@@ -87,15 +117,25 @@ export async function createPool(
     dataDir,
     managerJid,
     manager: undefined as unknown as KestrelProcess,
+    managers,
+    storeLocation,
+    store,
     workers,
     workerJids,
-    async startManager(extraArgs = managerArgs) {
+    async startManager(extraArgs = managerArgs, spec = {}) {
+      const args = ['manager', ...extraArgs];
+      if (spec.name !== undefined) args.push('--name', spec.name);
       const manager = startKestrel(
-        'manager',
-        ['manager', ...extraArgs],
-        env(managerJid),
+        spec.name === undefined ? 'manager' : `manager ${spec.name}`,
+        args,
+        env(managerJid, spec.server),
         options.managerNodeArgs,
       );
+      managers.push(manager);
+      if (spec.standby) {
+        await manager.waitForOutput('standby: waiting to become the active manager');
+        return manager;
+      }
       pool.manager = manager;
       await manager.waitForOutput('manager online');
       return manager;
@@ -106,7 +146,8 @@ export async function createPool(
       const args = ['worker', '--name', name, '--slots', String(spec.slots ?? 2)];
       args.push('--expose', TEST_EXPOSE);
       if (spec.provides) args.push('--provides', spec.provides.join(','));
-      const worker = startKestrel(`worker ${name}`, args, env(`${user}@${server.domain}`));
+      const service = spec.server ?? nodes[nextNode++ % nodes.length];
+      const worker = startKestrel(`worker ${name}`, args, env(`${user}@${server.domain}`, service));
       workers.set(name, worker);
       workerJids.set(name, `${user}@${server.domain}/${name}`);
       // Online and reported to the manager: it only takes tasks after its profile.
@@ -143,11 +184,12 @@ export async function createPool(
     async close() {
       await Promise.allSettled(users.map((u) => u.close()));
       await Promise.allSettled([...workers.values()].map((w) => w.kill('SIGKILL')));
-      if (pool.manager) await pool.manager.kill('SIGKILL');
+      await Promise.allSettled(managers.map((m) => m.kill('SIGKILL')));
+      await store.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-  await pool.startManager();
+  await pool.startManager(managerArgs, options.manager);
   return pool;
 }
 

@@ -11,6 +11,8 @@ export interface TestXmppServer {
   domain: string;
   /** e.g. 'xmpp://127.0.0.1:40123', for createConnection({ service }). */
   service: string;
+  /** A cluster's nodes, `service` first (undefined for a single server). */
+  services?: string[];
   createAccount(user: string, password: string): Promise<void>;
   /** Stops and starts the server on the same port, keeping accounts and rosters. */
   restart(): Promise<void>;

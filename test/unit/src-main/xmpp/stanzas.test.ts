@@ -72,6 +72,44 @@ describe('parsePresence', () => {
       expect(parsePresence(xml('presence', { from: 'w@d', type }), 'd')).toBeUndefined();
     }
   });
+
+  it('reads what a manager says of itself: active with its epoch, or standby; nothing else', () => {
+    const ns = 'urn:kestrel:manager:1';
+    const said = (attrs: Record<string, string>, xmlns = ns) =>
+      parsePresence(
+        xml(
+          'presence',
+          { from: 'm@d/a' },
+          xml('priority', {}, '0'),
+          xml('manager', { xmlns, ...attrs }),
+        ),
+        'd',
+      );
+    expect(said({ role: 'active', epoch: '7' })).toEqual({
+      kind: 'status',
+      event: { from: 'm@d/a', available: true, manager: { role: 'active', epoch: 7 } },
+    });
+    expect(said({ role: 'standby' })).toMatchObject({ event: { manager: { role: 'standby' } } });
+    // Not an epoch, not our namespace, not a role: read as an ordinary presence.
+    for (const odd of [
+      said({ role: 'active' }),
+      said({ role: 'active', epoch: '0' }),
+      said({ role: 'active', epoch: '-3' }),
+      said({ role: 'active', epoch: '1e3' }),
+      said({ role: 'boss', epoch: '9' }),
+      said({ role: 'active', epoch: '9' }, 'urn:other'),
+    ])
+      expect(odd).toEqual({ kind: 'status', event: { from: 'm@d/a', available: true } });
+    const gone = xml(
+      'presence',
+      { from: 'm@d/a', type: 'unavailable' },
+      xml('manager', { xmlns: ns, role: 'standby' }),
+    );
+    expect(parsePresence(gone, 'd')).toEqual({
+      kind: 'status',
+      event: { from: 'm@d/a', available: false },
+    });
+  });
 });
 
 describe('isLoopback', () => {

@@ -63,6 +63,19 @@ export default defineConfig({
         },
       },
       {
+        // The pool's suites on a two-node ejabberd cluster: the manager on node 1, the workers
+        // spread over both nodes, so every task and result crosses the cluster.
+        test: {
+          name: 'integration-ejabberd-cluster',
+          include: ['test/integration/pool/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          env: { KESTREL_TEST_SERVER: 'ejabberd-cluster' },
+          sequence: { groupOrder: 4 },
+        },
+      },
+      {
         // The built renderer (npm test builds it first) in Chromium, against real processes.
         test: {
           name: 'e2e',
@@ -70,7 +83,7 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 60_000,
-          sequence: { groupOrder: 4 },
+          sequence: { groupOrder: 5 },
         },
       },
     ],

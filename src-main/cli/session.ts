@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { bareJid, domainOf, localOf } from '../common/jid.ts';
 import { createConnection, type XmppConnection } from '../xmpp/connection.ts';
-import { serviceUrl, type Config } from './config.ts';
+import { serviceUrls, type Config } from './config.ts';
 import { CliError, EXIT } from './errors.ts';
 import { loginFailure } from './login-failure.ts';
 
@@ -40,7 +40,7 @@ export async function openSession(
   config: Config & { jid: string; password: string; manager: string; server: string },
 ): Promise<ManagerSession> {
   const connection = createConnection({
-    service: serviceUrl(config.server),
+    service: serviceUrls(config.server),
     domain: domainOf(config.jid),
     username: localOf(config.jid),
     password: config.password,

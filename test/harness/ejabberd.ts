@@ -32,24 +32,42 @@ const GRACEFUL_STOP_TIMEOUT_MS = 45_000;
 const KILL_TIMEOUT_MS = 5_000;
 const run = promisify(execFile);
 
-export async function startEjabberd(options: EjabberdOptions = {}): Promise<TestEjabberd> {
-  const domain = options.domain ?? 'kestrel.test';
-  const dir = await mkdtemp(join(tmpdir(), 'kestrel-ejabberd-'));
+/** One ejabberd node: its directory, c2s port and Erlang node, driven by ejabberdctl. */
+export interface NodeSettings {
+  dir: string;
+  domain: string;
+  /** c2s, on 127.0.0.1. */
+  port: number;
+  /** The Erlang distribution port (ERL_DIST_PORT): shared by the nodes of one cluster. */
+  distPort: number;
+  /** e.g. `kestrel-40123@localhost`, or `k2-40125@127.0.0.2` in a cluster (long names). */
+  nodeName: string;
+  /** The loopback address the node's distribution listens on, e.g. 127.0.0.2. */
+  distAddress: string;
+}
+
+export interface EjabberdNode {
+  readonly settings: NodeSettings;
+  /** The beam process, once started. */
+  pid(): number | undefined;
+  ctl(...args: string[]): Promise<{ stdout: string; stderr: string }>;
+  /** Starts the node; resolves once it serves XMPP streams. */
+  launch(): Promise<void>;
+  /** Resolves once the running node serves XMPP streams (again, after a restart of its own). */
+  ready(): Promise<void>;
+  halt(graceful: boolean): Promise<void>;
+  log(): Promise<string>;
+}
+
+/** Writes a node's configuration (see prepare) and returns its handle; nothing runs yet. */
+export async function prepareNode(settings: NodeSettings): Promise<EjabberdNode> {
+  const { dir, domain, port } = settings;
   const conf = join(dir, 'conf');
   const spool = join(dir, 'spool');
   const logs = join(dir, 'logs');
   const pidFile = join(spool, 'ejabberd.pid');
-  const port = await freePort();
-  let distPort = await freePort();
-  while (distPort === port) distPort = await freePort();
-
+  await prepare({ ...settings, conf, spool, logs, pidFile });
   let beam: number | undefined;
-  // If the test process dies without calling stop(), do not leave a server behind.
-  const killOnExit = () => {
-    if (beam !== undefined && isAlive(beam)) process.kill(beam, 'SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.once('exit', killOnExit);
 
   const ctl = (...args: string[]) =>
     run(
@@ -62,47 +80,86 @@ export async function startEjabberd(options: EjabberdOptions = {}): Promise<Test
       { timeout: CTL_TIMEOUT_MS },
     );
 
-  async function launch(): Promise<void> {
-    beam = undefined;
-    // A PID file left by the previous run would name a dead process.
-    await rm(pidFile, { force: true });
-    await ctl('start');
-    // `start` returns once the node is detached; the PID file appears while it boots.
-    const early = () => {
+  return {
+    settings,
+    pid: () => beam,
+    ctl,
+    async launch() {
+      beam = undefined;
+      // A PID file left by the previous run would name a dead process.
+      await rm(pidFile, { force: true });
+      await ctl('start');
+      // `start` returns once the node is detached; the PID file appears while it boots.
+      const early = () => {
+        beam ??= readPid(pidFile);
+        return beam !== undefined && !isAlive(beam)
+          ? new Error('ejabberd exited early')
+          : undefined;
+      };
+      await waitForStreams(port, domain, START_TIMEOUT_MS, early);
       beam ??= readPid(pidFile);
-      return beam !== undefined && !isAlive(beam) ? new Error('ejabberd exited early') : undefined;
-    };
-    await waitForStreams(port, domain, START_TIMEOUT_MS, early);
-    beam ??= readPid(pidFile);
-  }
+    },
+    ready: () => waitForStreams(port, domain, START_TIMEOUT_MS, () => undefined),
+    /**
+     * `graceful`: SIGTERM, which makes the Erlang VM call init:stop(), the shutdown `ejabberdctl
+     * stop` asks for over distribution, without booting a second VM for it (~3 s saved).
+     * ejabberd closes every stream (RFC 6120 §4.9.3.23 system-shutdown), then Mnesia closes its
+     * tables: killed sooner, the account and roster writes of the last few seconds are lost
+     * (measured). The VM takes ~2 s to exit, more on a loaded machine. Otherwise SIGKILL: a node
+     * that dies, or data we discard.
+     */
+    async halt(graceful) {
+      const running = beam ?? readPid(pidFile);
+      beam = undefined;
+      if (running === undefined || !isAlive(running)) return;
+      if (graceful) {
+        process.kill(running, 'SIGTERM');
+        if (await exited(running, GRACEFUL_STOP_TIMEOUT_MS)) return;
+        console.warn(
+          `ejabberd ${running} still running after SIGTERM: killing it; data may be lost`,
+        );
+      }
+      process.kill(running, 'SIGKILL');
+      await exited(running, KILL_TIMEOUT_MS);
+    },
+    log: () => readFile(join(logs, 'ejabberd.log'), 'utf8').catch(() => '(no log)'),
+  };
+}
 
-  /**
-   * `graceful`: SIGTERM, which makes the Erlang VM call init:stop(), the shutdown `ejabberdctl
-   * stop` asks for over distribution, without booting a second VM for it (~3 s saved). ejabberd
-   * closes every stream (RFC 6120 §4.9.3.23 system-shutdown), then Mnesia closes its tables:
-   * killed sooner, the account and roster writes of the last few seconds are lost (measured).
-   * The VM takes ~2 s to exit, more on a loaded machine. Otherwise SIGKILL, for data we discard.
-   */
-  async function halt(graceful: boolean): Promise<void> {
-    const running = beam ?? readPid(pidFile);
-    beam = undefined;
-    if (running === undefined || !isAlive(running)) return;
-    if (graceful) {
-      process.kill(running, 'SIGTERM');
-      if (await exited(running, GRACEFUL_STOP_TIMEOUT_MS)) return;
-      console.warn(`ejabberd ${running} still running after SIGTERM: killing it; data may be lost`);
-    }
-    process.kill(running, 'SIGKILL');
-    await exited(running, KILL_TIMEOUT_MS);
-  }
+/** `n` different TCP ports on 127.0.0.1 that were free a moment ago. */
+export async function freePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(await freePort());
+  return [...ports];
+}
 
+export async function startEjabberd(options: EjabberdOptions = {}): Promise<TestEjabberd> {
+  const domain = options.domain ?? 'kestrel.test';
+  const dir = await mkdtemp(join(tmpdir(), 'kestrel-ejabberd-'));
+  const [port = 0, distPort = 0] = await freePorts(2);
+  // ERL_DIST_PORT: the node listens for ejabberdctl on this port alone and no epmd is started,
+  // so instances never share a daemon; node names need only be unique per port.
+  const node = await prepareNode({
+    dir,
+    domain,
+    port,
+    distPort,
+    nodeName: `kestrel-${port}@localhost`,
+    distAddress: '127.0.0.1',
+  });
+  // If the test process dies without calling stop(), do not leave a server behind.
+  const killOnExit = () => {
+    const beam = node.pid();
+    if (beam !== undefined && isAlive(beam)) process.kill(beam, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', killOnExit);
   try {
-    await prepare({ dir, conf, spool, logs, pidFile, domain, port, distPort });
-    await launch();
+    await node.launch();
   } catch (error) {
-    await halt(false).catch(() => undefined);
+    await node.halt(false).catch(() => undefined);
     process.off('exit', killOnExit);
-    const log = await readFile(join(logs, 'ejabberd.log'), 'utf8').catch(() => '(no log)');
+    const log = await node.log();
     await rm(dir, { recursive: true, force: true });
     throw new Error(`ejabberd did not start: ${error}\n${log}`, { cause: error });
   }
@@ -112,45 +169,42 @@ export async function startEjabberd(options: EjabberdOptions = {}): Promise<Test
     service: `xmpp://127.0.0.1:${port}`,
     dir,
     port,
-    pid: () => beam,
+    pid: () => node.pid(),
     createAccount: (user, password) => registerInBand(port, domain, user, password),
     async restart() {
-      await halt(true);
-      await launch();
+      await node.halt(true);
+      await node.launch();
     },
     async stop() {
       process.off('exit', killOnExit);
-      await halt(false);
+      await node.halt(false);
       await rm(dir, { recursive: true, force: true });
     },
   };
 }
 
-interface Layout {
-  dir: string;
+interface Layout extends NodeSettings {
   conf: string;
   spool: string;
   logs: string;
   pidFile: string;
-  domain: string;
-  port: number;
-  distPort: number;
 }
 
 /** Writes the configuration and hands the directory to the `ejabberd` user ejabberdctl runs as. */
 async function prepare(l: Layout): Promise<void> {
   await assertTraversable(dirname(l.dir));
+  await mkdir(l.dir, { recursive: true });
   await Promise.all([l.conf, l.spool, l.logs].map((d) => mkdir(d)));
   await copyFile('/etc/ejabberd/inetrc', join(l.conf, 'inetrc'));
-  // ERL_DIST_PORT: the node listens for ejabberdctl on this port alone and no epmd is started,
-  // so instances never share a daemon; node names need only be unique per port.
   await writeFile(
     join(l.conf, 'ejabberdctl.cfg'),
     [
-      `ERLANG_NODE=kestrel-${l.port}@localhost`,
+      `ERLANG_NODE=${l.nodeName}`,
       `ERL_DIST_PORT=${l.distPort}`,
-      // = INET_DIST_INTERFACE=127.0.0.1, without the extra VM ejabberdctl boots to parse it.
-      'ERL_OPTIONS="-kernel inet_dist_use_interface {127,0,0,1}"',
+      // = INET_DIST_INTERFACE, without the extra VM ejabberdctl boots to parse it. In a cluster
+      // the nodes share ERL_DIST_PORT (so no epmd is needed to find each other): each listens on
+      // a loopback address of its own.
+      `ERL_OPTIONS="-kernel inet_dist_use_interface {${l.distAddress.replaceAll('.', ',')}}"`,
       'ERL_EPMD_ADDRESS=127.0.0.1',
       `EJABBERD_PID_PATH=${l.pidFile}`,
       '',

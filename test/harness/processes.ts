@@ -52,14 +52,15 @@ export function startKestrel(
   child.stderr.on('data', append);
   if (process.env.KESTREL_TEST_VERBOSE)
     child.stderr.on('data', (c: Buffer) => process.stderr.write(`[${name}] ${c}`));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
-    child.on('exit', (code, signal) => {
-      done({ code, signal });
-      for (const check of waiters) check();
-    });
-  });
   let ended = false;
-  void exited.then(() => (ended = true));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
+    child.on('exit', (code, signal) => done({ code, signal }));
+  });
+  // Once its output is all in: a wait for output that never came fails now, saying why.
+  child.on('close', () => {
+    ended = true;
+    for (const check of waiters) check();
+  });
   if (child.pid === undefined) throw new Error(`could not start ${name}`);
   return {
     name,

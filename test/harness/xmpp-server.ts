@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { startEjabberd } from './ejabberd.ts';
+import { startEjabberdCluster } from './ejabberd-cluster.ts';
 import { startEmbedded } from './embedded.ts';
 import { startProsody } from './prosody.ts';
 
@@ -29,9 +30,11 @@ export function startTestServer(): Promise<TestXmppServer> {
       return startEmbedded();
     case 'ejabberd':
       return startEjabberd();
+    case 'ejabberd-cluster':
+      return startEjabberdCluster();
     default:
       throw new Error(
-        `KESTREL_TEST_SERVER=${kind}: unknown test server (known: prosody, embedded, ejabberd)`,
+        `KESTREL_TEST_SERVER=${kind}: unknown test server (known: prosody, embedded, ejabberd, ejabberd-cluster)`,
       );
   }
 }

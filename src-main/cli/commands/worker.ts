@@ -9,7 +9,7 @@ import { readProfile } from '../../worker/profile.ts';
 import { createWorkerService } from '../../worker/service.ts';
 import { createConnection } from '../../xmpp/connection.ts';
 import type { Parsed } from '../args.ts';
-import { loadConfig, requireKeys, serviceUrl } from '../config.ts';
+import { loadConfig, requireKeys, serviceUrls } from '../config.ts';
 import { CliError, EXIT } from '../errors.ts';
 import { loginFailure } from '../login-failure.ts';
 import { untilSignal } from '../signals.ts';
@@ -88,7 +88,7 @@ export async function runWorker(args: Parsed): Promise<number> {
     else log.info(`tasks run sandboxed: ${executor.isolation.reason}`);
     const profile = await readProfile({ provides: config.provides, slots: config.slots });
     const connection = createConnection({
-      service: serviceUrl(config.server),
+      service: serviceUrls(config.server),
       domain: domainOf(config.jid),
       username: localOf(config.jid),
       password: config.password,

@@ -8,7 +8,9 @@ import {
   STATUS_TAIL_CHARS,
 } from '../../../../shared/protocol/limits.ts';
 import { decodeManagerMessage, decodeWorkerMessage } from '../../../../shared/protocol/worker.ts';
+import { Parser, type Element } from '@xmpp/xml';
 import { DEFAULT_USER_LIMITS } from '../../../../src-main/manager/limits.ts';
+import { parsePresence } from '../../../../src-main/xmpp/stanzas.ts';
 
 // Keeps docs/PROTOCOL.md honest: every example in it must decode.
 const doc = readFileSync(new URL('../../../../docs/PROTOCOL.md', import.meta.url), 'utf8');
@@ -60,5 +62,32 @@ describe('docs/PROTOCOL.md limits', () => {
     expect(doc).toContain(
       `${spaced(DEFAULT_USER_LIMITS.maxQueuedPerUser)} unfinished tasks\nover all of them (\`--max-queued-per-user\`)`,
     );
+  });
+});
+
+describe('docs/PROTOCOL.md manager presence', () => {
+  const presences = blocks
+    .filter((b) => b.lang === 'xml')
+    .flatMap((b) => b.body.split('\n').filter((line) => line.startsWith('<presence')));
+
+  /** One stanza, as the XMPP stream parser gives it to the connection. */
+  function stanza(text: string): Element {
+    const parser = new Parser();
+    let root: Element | undefined;
+    parser.on('start', (element) => (root = element));
+    parser.on('element', (element) => root?.append(element));
+    parser.write(text);
+    if (root === undefined) throw new Error(`not XML: ${text}`);
+    return root;
+  }
+
+  it('shows the presence of an active and of a standby manager as the connection reads them', () => {
+    expect(presences.map((text) => parsePresence(stanza(text), 'd'))).toEqual([
+      {
+        kind: 'status',
+        event: { from: 'd', available: true, manager: { role: 'active', epoch: 7 } },
+      },
+      { kind: 'status', event: { from: 'd', available: true, manager: { role: 'standby' } } },
+    ]);
   });
 });

@@ -105,18 +105,28 @@ export function createElection(options: ElectionOptions): Election {
   }
 
   async function bump(session: pg.Client): Promise<number> {
-    // Waits for the deposed manager's writes in flight (they hold the leader row FOR SHARE).
-    const { rows } = await session.query<{ epoch: string }>(
-      `WITH up AS (
-         UPDATE leader SET epoch = epoch + 1, holder = $1, since = clock_timestamp() WHERE id = 1
-         RETURNING epoch, holder, since)
-       INSERT INTO epochs (epoch, holder, began_at) SELECT epoch, holder, since FROM up
-       RETURNING epoch`,
-      [options.name],
-    );
-    const value = Number(rows[0]?.epoch);
-    if (!Number.isSafeInteger(value)) throw new Error('the leader row is missing');
-    return value;
+    await session.query('BEGIN');
+    try {
+      // FOR UPDATE waits for the deposed manager's writes in flight (each holds the row FOR
+      // SHARE); only then is the new epoch's start taken, so every write of the old epoch is
+      // stored, and stamped, before it.
+      await session.query('SELECT epoch FROM leader WHERE id = 1 FOR UPDATE');
+      const { rows } = await session.query<{ epoch: string }>(
+        `WITH up AS (
+           UPDATE leader SET epoch = epoch + 1, holder = $1, since = clock_timestamp() WHERE id = 1
+           RETURNING epoch, holder, since)
+         INSERT INTO epochs (epoch, holder, began_at) SELECT epoch, holder, since FROM up
+         RETURNING epoch`,
+        [options.name],
+      );
+      await session.query('COMMIT');
+      const value = Number(rows[0]?.epoch);
+      if (!Number.isSafeInteger(value)) throw new Error('the leader row is missing');
+      return value;
+    } catch (error) {
+      await session.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
   }
 
   function beat(session: pg.Client): void {

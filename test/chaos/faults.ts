@@ -2,15 +2,19 @@
 // a frozen or cut network, a dead machine awaiting its replacement) run in the background while
 // the schedule goes on; restarts of the manager and the server, and starting workers, take turns
 // so a process never has to make its first login while the server is down.
+import type { TestPostgres } from '../harness/postgres.ts';
 import type { Cluster } from './cluster.ts';
 import type { StoreMonitor } from './monitor.ts';
 import { FAULT_KINDS, type FaultEvent, type FaultKind } from './schedule.ts';
 
 export interface Recovery {
-  kind: 'manager_kill' | 'server_restart';
-  /** When the manager was killed, or the server restart began (epoch ms). */
+  kind: 'manager_kill' | 'server_restart' | 'manager_stop' | 'node_kill' | 'postgres_restart';
+  /** When the fault began: the manager killed or frozen, the restart begun (epoch ms). */
   faultAt: number;
-  /** When the new manager was started, or the server was listening again. */
+  /**
+   * When the pool could go on: the new manager started or a standby took over, the server or
+   * node listening again, PostgreSQL restarted.
+   */
   restartedAt: number;
   /** The first task result recorded after restartedAt, if any was before the job ended. */
   firstRecordAt: number | undefined;
@@ -32,8 +36,15 @@ export interface FaultInjector {
 const zero = () => Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RECOVERY_WAIT_MS = 120_000;
+/** A frozen manager, thawed after a standby took over, must stop within this. */
+const DEPOSED_EXIT_MS = 20_000;
 
-export function createFaultInjector(cluster: Cluster, monitor: StoreMonitor): FaultInjector {
+export function createFaultInjector(
+  cluster: Cluster,
+  monitor: StoreMonitor,
+  /** The scale-out mode's store, for postgres_restart. */
+  postgres?: TestPostgres,
+): FaultInjector {
   const injected = zero();
   const skipped = zero();
   const recoveries: Recovery[] = [];
@@ -84,7 +95,7 @@ export function createFaultInjector(cluster: Cluster, monitor: StoreMonitor): Fa
 
   async function workerFault(event: FaultEvent, slot: number): Promise<void> {
     const worker = cluster.workers[slot]!;
-    const proxy = cluster.proxies[slot]!;
+    const proxy = cluster.networks[slot]!;
     const hold = `${event.holdMs} ms`;
     switch (event.kind) {
       case 'worker_kill':
@@ -127,14 +138,56 @@ export function createFaultInjector(cluster: Cluster, monitor: StoreMonitor): Fa
       if (event.kind === 'manager_kill') {
         injected.manager_kill += 1;
         await serial(async () => {
+          const manager = await cluster.activeManager();
           const faultAt = Date.now();
-          await cluster.pool.manager.kill('SIGKILL');
-          note(`manager_kill (down for ${event.holdMs} ms)`);
+          await cluster.killManager(manager);
+          note(`manager_kill ${manager.name} (down for ${event.holdMs} ms)`);
           await sleep(event.holdMs);
           const restartedAt = Date.now();
           await cluster.restartManager();
           note(`manager restarted, online after ${Date.now() - restartedAt} ms`);
           measure({ kind: 'manager_kill', faultAt, restartedAt, firstRecordAt: undefined });
+        });
+        return;
+      }
+      if (event.kind === 'manager_stop') {
+        injected.manager_stop += 1;
+        await serial(async () => {
+          const manager = await cluster.activeManager();
+          const faultAt = Date.now();
+          manager.child.kill('SIGSTOP');
+          note(`manager_stop ${manager.name} for ${event.holdMs} ms`);
+          // The frozen one still holds the lock until PostgreSQL ends its session.
+          const next = await cluster.activeManager(manager);
+          const restartedAt = Date.now();
+          note(`manager_stop: ${next.name} took over after ${restartedAt - faultAt} ms`);
+          measure({ kind: 'manager_stop', faultAt, restartedAt, firstRecordAt: undefined });
+          await sleep(Math.max(0, faultAt + event.holdMs - Date.now()));
+          manager.child.kill('SIGCONT');
+          const stopped = await Promise.race([
+            manager.exited.then(({ code }) => code),
+            sleep(DEPOSED_EXIT_MS).then(() => 'running' as const),
+          ]);
+          note(`manager_stop: ${manager.name} thawed, then exited with ${String(stopped)}`);
+          if (stopped !== 4)
+            errors.push(`manager ${manager.name} thawed after a takeover: ${String(stopped)}`);
+        });
+        return;
+      }
+      if (event.kind === 'node_kill') {
+        injected.node_kill += 1;
+        await serial(async () => {
+          const { killNode, startNode, services } = cluster.server;
+          if (!killNode || !startNode || !services) throw new Error('node_kill needs a cluster');
+          const node = event.slot % services.length;
+          const faultAt = Date.now();
+          await killNode(node);
+          note(`node_kill: ejabberd node ${node + 1} (down for ${event.holdMs} ms)`);
+          await sleep(event.holdMs);
+          await startNode(node);
+          const restartedAt = Date.now();
+          note(`node ${node + 1} back after ${restartedAt - faultAt} ms`);
+          measure({ kind: 'node_kill', faultAt, restartedAt, firstRecordAt: undefined });
         });
         return;
       }
@@ -147,6 +200,19 @@ export function createFaultInjector(cluster: Cluster, monitor: StoreMonitor): Fa
           const restartedAt = Date.now();
           note(`server listening again after ${restartedAt - faultAt} ms`);
           measure({ kind: 'server_restart', faultAt, restartedAt, firstRecordAt: undefined });
+        });
+        return;
+      }
+      if (event.kind === 'postgres_restart') {
+        injected.postgres_restart += 1;
+        await serial(async () => {
+          if (!postgres) throw new Error('postgres_restart needs the scale-out mode');
+          const faultAt = Date.now();
+          note('postgres_restart (fast: every session ended)');
+          await postgres.restart();
+          const restartedAt = Date.now();
+          note(`PostgreSQL accepting again after ${restartedAt - faultAt} ms`);
+          measure({ kind: 'postgres_restart', faultAt, restartedAt, firstRecordAt: undefined });
         });
         return;
       }

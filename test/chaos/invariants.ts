@@ -145,3 +145,65 @@ export function judge(o: Observed): Verdict {
     },
   };
 }
+
+/** One dispatch as the PostgreSQL store logged it (`assignments`), times in µs. */
+export interface AssignmentRow {
+  idx: number;
+  attempt: number;
+  epoch: number;
+  atUs: number;
+}
+
+/** One takeover (`epochs`): when each epoch began, in µs. */
+export interface EpochRow {
+  epoch: number;
+  beganUs: number;
+}
+
+export interface EpochFigures {
+  takeovers: number;
+  assignmentsByEpoch: Record<number, number>;
+}
+
+/**
+ * The scale-out invariant: at no moment did two managers dispatch. Each attempt of a task was
+ * handed out once, later attempts never by an older epoch, and nothing was dispatched by an
+ * epoch once the next one had begun (the fencing in the store makes each write of an old epoch
+ * commit before the next epoch starts, or not at all).
+ */
+export function judgeEpochs(
+  assignments: readonly AssignmentRow[],
+  epochs: readonly EpochRow[],
+): { figures: EpochFigures; violations: string[] } {
+  const violations: string[] = [];
+  const began = new Map(epochs.map((e) => [e.epoch, e.beganUs]));
+  const byEpoch: Record<number, number> = {};
+  const seen = new Map<string, number>();
+  const byTask = new Map<number, AssignmentRow[]>();
+  let late = 0;
+  let twice = 0;
+  for (const a of assignments) {
+    byEpoch[a.epoch] = (byEpoch[a.epoch] ?? 0) + 1;
+    const key = `${a.idx}:${a.attempt}`;
+    if (seen.has(key)) twice += 1;
+    seen.set(key, a.epoch);
+    const next = began.get(a.epoch + 1);
+    if (next !== undefined && a.atUs >= next) late += 1;
+    const list = byTask.get(a.idx) ?? [];
+    list.push(a);
+    byTask.set(a.idx, list);
+  }
+  let backwards = 0;
+  for (const list of byTask.values()) {
+    list.sort((x, y) => x.attempt - y.attempt);
+    for (let i = 1; i < list.length; i += 1)
+      if ((list[i]?.epoch ?? 0) < (list[i - 1]?.epoch ?? 0)) backwards += 1;
+  }
+  if (twice > 0) violations.push(`${twice} attempts dispatched twice (two managers at once)`);
+  if (late > 0) violations.push(`${late} dispatches stored by an epoch after the next one began`);
+  if (backwards > 0) violations.push(`${backwards} later attempts dispatched by an older epoch`);
+  return {
+    figures: { takeovers: Math.max(0, epochs.length - 1), assignmentsByEpoch: byEpoch },
+    violations,
+  };
+}

@@ -24,6 +24,15 @@ export function formatReport(report: ChaosReport): string {
     `  tasks lost: ${f.lost}; duplicates recorded: ${f.duplicates}; stuck running: ${f.stuckRunning}; indices without a result line: ${f.missingResultLines}`,
     `  extra executions: ${f.extraExecutions} (over ${f.indicesRunTwiceOrMore} indices)`,
     `  job_finished delivered: ${f.jobFinishedDelivered}`,
+    ...(report.epochs
+      ? [
+          `  takeovers: ${report.epochs.takeovers}; dispatches by epoch: ${Object.entries(
+            report.epochs.assignmentsByEpoch,
+          )
+            .map(([e, n]) => `${e}: ${n}`)
+            .join(', ')}`,
+        ]
+      : []),
     `  time to next recorded result:\n    ${recoveries || '(no restarts)'}`,
     `  memory: manager ${mb(m.managerBaseline)} → ${mb(m.managerEnd)}, server ${mb(m.serverBaseline)} → ${mb(m.serverEnd)}`,
     report.violations.length === 0

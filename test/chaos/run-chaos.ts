@@ -4,12 +4,20 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { startPostgres, type TestPostgres } from '../harness/postgres.ts';
 import { FIXTURES, outputDir } from '../harness/task-output.ts';
 import { childrenOf, startCluster, type Cluster } from './cluster.ts';
 import { createFaultInjector } from './faults.ts';
-import { judge, type Figures } from './invariants.ts';
+import {
+  judge,
+  judgeEpochs,
+  type AssignmentRow,
+  type EpochFigures,
+  type EpochRow,
+  type Figures,
+} from './invariants.ts';
 import { startStoreMonitor } from './monitor.ts';
-import { createSchedule, type FaultKind } from './schedule.ts';
+import { createSchedule, RESTART_KINDS, type FaultKind } from './schedule.ts';
 import { rssMb, startChaosServer, type ServerKind } from './servers.ts';
 
 export interface ChaosOptions {
@@ -27,6 +35,11 @@ export interface ChaosOptions {
   jobTimeoutMs: number;
   /** Progress lines while the run goes on. */
   log?: (line: string) => void;
+  /**
+   * The scale-out mode: a PostgreSQL store shared by this many managers, on an ejabberd cluster
+   * (`server` must be 'ejabberd-cluster').
+   */
+  scaleOut?: { managers: number; takeoverAfterS: number };
 }
 
 export interface ChaosReport {
@@ -37,6 +50,8 @@ export interface ChaosReport {
   injected: Record<FaultKind, number>;
   skipped: Record<FaultKind, number>;
   figures: Figures;
+  /** Scale-out: takeovers and dispatches per epoch. */
+  epochs?: EpochFigures;
   memory: {
     managerBaseline?: number;
     managerEnd?: number;
@@ -59,16 +74,26 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   // Under the output root that sandboxed test workers expose (task-output.ts).
   const out = outputDir();
   const server = await startChaosServer(options.server);
+  let postgres: TestPostgres | undefined;
   let cluster: Cluster | undefined;
   try {
-    cluster = await startCluster({ ...options, server });
-    log(`${options.server} on ${server.service}; manager ${cluster.pool.managerJid}`);
+    let shared;
+    if (options.scaleOut) {
+      postgres = await startPostgres();
+      shared = { ...options.scaleOut, store: await postgres.createDatabase() };
+    }
+    cluster = await startCluster({ ...options, server, shared });
+    log(
+      `${options.server} on ${(server.services ?? [server.service]).join(', ')}; manager ${cluster.pool.managerJid}` +
+        (shared ? `, ${shared.managers} managers on PostgreSQL` : ''),
+    );
     await startWorkers(cluster, options.workers);
     log(`${options.workers} workers online and reported`);
-    return await play(cluster, options, out, started, log);
+    return await play(cluster, options, out, started, log, postgres);
   } finally {
     await cluster?.close();
     await server.stop();
+    await postgres?.stop();
     rmSync(out, { recursive: true, force: true });
   }
 }
@@ -92,6 +117,7 @@ async function play(
   out: string,
   started: number,
   log: (line: string) => void,
+  postgres: TestPostgres | undefined,
 ): Promise<ChaosReport> {
   const { pool, server } = cluster;
   const user = await pool.user('submitter');
@@ -118,12 +144,13 @@ async function play(
   );
 
   const monitor = startStoreMonitor(pool.store, jobId);
-  const injector = createFaultInjector(cluster, monitor);
+  const injector = createFaultInjector(cluster, monitor, postgres);
   const schedule = createSchedule({
     seed: options.seed,
     workers: options.workers,
     counts: options.counts,
     pingIntervalMs: options.pingIntervalS * 1000,
+    takeoverAfterMs: (options.scaleOut?.takeoverAfterS ?? 3) * 1000,
   });
   log(`job ${jobId}: ${options.tasks} tasks; ${schedule.length} faults scheduled`);
   const progress = setInterval(() => log(`  ${monitor.done()}/${options.tasks} done`), 10_000);
@@ -134,9 +161,7 @@ async function play(
       await monitor.until(Math.ceil(event.at * options.tasks), over);
       // Restarts run one after another; if they fell behind, the late ones are dropped so the
       // job still ends quietly (a job_finished sent while the submitter is offline is lost).
-      const late =
-        (event.kind === 'manager_kill' || event.kind === 'server_restart') &&
-        monitor.done() >= QUIET_TAIL * options.tasks;
+      const late = RESTART_KINDS.has(event.kind) && monitor.done() >= QUIET_TAIL * options.tasks;
       if (over() || late) injector.skipped[event.kind] += 1;
       else await injector.inject(event);
     }
@@ -151,15 +176,21 @@ async function play(
   await waitForIdleWorkers(cluster, 15_000);
   await monitor.stop();
 
+  const active = await cluster.activeManager().catch(() => undefined);
   const managerAlive =
-    pool.manager.child.exitCode === null && pool.manager.child.signalCode === null;
+    active !== undefined && active.child.exitCode === null && active.child.signalCode === null;
   const finalStatus = await user.ask({ type: 'status', job_id: jobId }).catch(() => undefined);
-  memory.managerEnd = rssMb(pool.manager.pid);
+  memory.managerEnd = rssMb(active?.pid);
   memory.serverEnd = rssMb(server.pid());
+  const rows = await pool.store.query<{ idx: number; state: string; lost: number }>(
+    'SELECT idx, state, lost FROM tasks WHERE job_id = ?',
+    jobId,
+  );
+  const epochs = options.scaleOut ? await epochVerdict(cluster) : undefined;
   const verdict = judge({
     tasks: options.tasks,
     resultLines: readText(results),
-    rows: pool.query('SELECT idx, state, lost FROM tasks WHERE job_id = ?', jobId),
+    rows: rows.map((r) => ({ idx: Number(r.idx), state: r.state, lost: Number(r.lost) })),
     jobFinished: user.replies.filter(isFinished),
     duplicates: monitor.duplicates(),
     managerLogs: cluster.managers.map((m) => m.output()),
@@ -167,8 +198,9 @@ async function play(
     finalStatus,
     memory,
     recoveries: injector.recoveries,
-    faultErrors: injector.errors,
+    faultErrors: [...injector.errors, ...cluster.managerFailures],
   });
+  if (epochs) verdict.violations.push(...epochs.violations);
   return {
     options,
     durationS: (Date.now() - started) / 1000,
@@ -176,6 +208,7 @@ async function play(
     injected: injector.injected,
     skipped: injector.skipped,
     figures: verdict.figures,
+    epochs: epochs?.figures,
     memory,
     violations: verdict.violations,
     journal: injector.journal,
@@ -195,4 +228,25 @@ async function waitForIdleWorkers(cluster: Cluster, timeoutMs: number): Promise<
   const deadline = Date.now() + timeoutMs;
   const busy = () => cluster.workers.some((w) => w && childrenOf(w.process.pid).length > 0);
   while (busy() && Date.now() < deadline) await sleep(200);
+}
+
+/** The assignments and takeovers the shared store logged, judged (judgeEpochs). */
+async function epochVerdict(cluster: Cluster) {
+  const { store } = cluster.pool;
+  const assignments = await store.query<Record<keyof AssignmentRow, string | number>>(
+    `SELECT idx, attempt, epoch, (extract(epoch from at) * 1000000)::bigint AS "atUs"
+     FROM assignments`,
+  );
+  const epochs = await store.query<Record<keyof EpochRow, string | number>>(
+    'SELECT epoch, (extract(epoch from began_at) * 1000000)::bigint AS "beganUs" FROM epochs',
+  );
+  return judgeEpochs(
+    assignments.map((a) => ({
+      idx: Number(a.idx),
+      attempt: Number(a.attempt),
+      epoch: Number(a.epoch),
+      atUs: Number(a.atUs),
+    })),
+    epochs.map((e) => ({ epoch: Number(e.epoch), beganUs: Number(e.beganUs) })),
+  );
 }

@@ -3,6 +3,8 @@
 // recorded done) rather than by wall time: a slow machine then meets every fault before the job
 // ends, and the job's last stretch stays quiet so its `job_finished` is not sent into a restart.
 
+// The last three only in the scale-out mode (several managers on PostgreSQL, an ejabberd
+// cluster); new kinds go at the end, so an old seed still gives the same schedule.
 export const FAULT_KINDS = [
   'worker_kill',
   'worker_stop',
@@ -10,7 +12,19 @@ export const FAULT_KINDS = [
   'server_restart',
   'net_freeze',
   'net_cut',
+  'manager_stop',
+  'node_kill',
+  'postgres_restart',
 ] as const;
+
+/** Faults that stop the manager, the XMPP server or the store: never in the job's last stretch. */
+export const RESTART_KINDS: ReadonlySet<FaultKind> = new Set([
+  'manager_kill',
+  'server_restart',
+  'manager_stop',
+  'node_kill',
+  'postgres_restart',
+]);
 
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -36,6 +50,8 @@ export interface ScheduleOptions {
   counts: Readonly<Record<FaultKind, number>>;
   /** The manager's ping interval: a stopped worker stays stopped longer than this. */
   pingIntervalMs: number;
+  /** manager_stop: how long a frozen active manager keeps its lock (default 3000 ms). */
+  takeoverAfterMs?: number;
 }
 
 /** Progress windows: restarts of the manager or server come early, so the tail is quiet. */
@@ -46,6 +62,9 @@ const WINDOWS: Readonly<Record<FaultKind, readonly [number, number]>> = {
   server_restart: [0.05, 0.6],
   net_freeze: [0.03, 0.8],
   net_cut: [0.03, 0.8],
+  manager_stop: [0.05, 0.6],
+  node_kill: [0.05, 0.6],
+  postgres_restart: [0.05, 0.6],
 };
 
 /** mulberry32: a small, fast 32-bit PRNG; good enough to scatter faults, and replayable. */
@@ -60,7 +79,7 @@ export function createRandom(seed: number): () => number {
   };
 }
 
-function holdFor(kind: FaultKind, pingIntervalMs: number, r: number): number {
+function holdFor(kind: FaultKind, pingIntervalMs: number, takeoverMs: number, r: number): number {
   const between = (lo: number, hi: number) => Math.round(lo + (hi - lo) * r);
   switch (kind) {
     case 'worker_kill':
@@ -76,6 +95,14 @@ function holdFor(kind: FaultKind, pingIntervalMs: number, r: number): number {
       return between(1.5 * pingIntervalMs + 1000, 3 * pingIntervalMs + 2000);
     case 'net_cut':
       return between(1000, 5000);
+    case 'manager_stop':
+      // Frozen past the point where PostgreSQL ends its lock session and a standby takes over.
+      return between(takeoverMs + 1000, takeoverMs + 4000);
+    case 'node_kill':
+      // The node stays dead this long, then starts again and rejoins.
+      return between(1000, 5000);
+    case 'postgres_restart':
+      return 0;
   }
 }
 
@@ -96,7 +123,7 @@ export function createSchedule(options: ScheduleOptions): FaultEvent[] {
         kind,
         at: Number((from + slice * (i + random())).toFixed(4)),
         slot: Math.floor(random() * workers),
-        holdMs: holdFor(kind, pingIntervalMs, random()),
+        holdMs: holdFor(kind, pingIntervalMs, options.takeoverAfterMs ?? 3000, random()),
         reuseIdentity: kind === 'worker_kill' && random() < 0.5,
       });
     }

@@ -7,15 +7,19 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { startEjabberd } from '../harness/ejabberd.ts';
+import { startEjabberdCluster } from '../harness/ejabberd-cluster.ts';
 import { startProsody } from '../harness/prosody.ts';
 import type { TestXmppServer } from '../harness/xmpp-server.ts';
 
-export const SERVER_KINDS = ['prosody', 'embedded', 'ejabberd'] as const;
+export const SERVER_KINDS = ['prosody', 'embedded', 'ejabberd', 'ejabberd-cluster'] as const;
 export type ServerKind = (typeof SERVER_KINDS)[number];
 
 export interface ChaosServer extends TestXmppServer {
-  /** The server process now (a restart may replace it). */
+  /** The server process now (a restart may replace it); a cluster's first node. */
   pid(): number | undefined;
+  /** A cluster: node `i` dies (SIGKILL), and starts again. */
+  killNode?(i: number): Promise<void>;
+  startNode?(i: number): Promise<void>;
 }
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -25,6 +29,7 @@ const START_TIMEOUT_MS = 30_000;
 export function startChaosServer(kind: ServerKind): Promise<ChaosServer> {
   if (kind === 'prosody') return startProsody();
   if (kind === 'ejabberd') return startEjabberd();
+  if (kind === 'ejabberd-cluster') return startEjabberdCluster();
   return startEmbeddedProcess();
 }
 

@@ -133,7 +133,8 @@ export async function createPool(
       );
       managers.push(manager);
       if (spec.standby) {
-        await manager.waitForOutput('standby: waiting to become the active manager');
+        // …or it finds nobody active and takes over at once.
+        await manager.waitForOutput(/standby: waiting to become the active manager|manager online/);
         return manager;
       }
       pool.manager = manager;

@@ -4,6 +4,7 @@ import {
   countExecutions,
   countRequeues,
   judge,
+  judgeEpochs,
   memoryWithinBounds,
   type Observed,
 } from '../../chaos/invariants.ts';
@@ -109,5 +110,45 @@ describe('helpers', () => {
     expect(memoryWithinBounds(100, 340)).toBe(true);
     expect(memoryWithinBounds(100, 360)).toBe(false);
     expect(memoryWithinBounds(undefined, 1000)).toBe(true);
+  });
+});
+
+describe('judgeEpochs', () => {
+  const epochs = [
+    { epoch: 1, beganUs: 1_000 },
+    { epoch: 2, beganUs: 5_000 },
+  ];
+
+  it('passes dispatches of each epoch made while it was the current one', () => {
+    const verdict = judgeEpochs(
+      [
+        { idx: 0, attempt: 1, epoch: 1, atUs: 1_100 },
+        { idx: 0, attempt: 2, epoch: 2, atUs: 5_100 },
+        { idx: 1, attempt: 1, epoch: 1, atUs: 4_999 },
+      ],
+      epochs,
+    );
+    expect(verdict).toEqual({
+      violations: [],
+      figures: { takeovers: 1, assignmentsByEpoch: { 1: 2, 2: 1 } },
+    });
+  });
+
+  it('flags an attempt dispatched twice, a dispatch after the next epoch began, and one back in time', () => {
+    const verdict = judgeEpochs(
+      [
+        { idx: 0, attempt: 1, epoch: 1, atUs: 1_100 },
+        { idx: 0, attempt: 1, epoch: 2, atUs: 5_100 },
+        { idx: 1, attempt: 1, epoch: 1, atUs: 5_000 },
+        { idx: 2, attempt: 1, epoch: 2, atUs: 5_200 },
+        { idx: 2, attempt: 2, epoch: 1, atUs: 2_000 },
+      ],
+      epochs,
+    );
+    expect(verdict.violations).toEqual([
+      '1 attempts dispatched twice (two managers at once)',
+      '1 dispatches stored by an epoch after the next one began',
+      '1 later attempts dispatched by an older epoch',
+    ]);
   });
 });

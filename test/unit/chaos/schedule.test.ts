@@ -17,6 +17,9 @@ const counts: Record<FaultKind, number> = {
   server_restart: 2,
   net_freeze: 3,
   net_cut: 3,
+  manager_stop: 2,
+  node_kill: 2,
+  postgres_restart: 1,
 };
 const options = (seed: number, over: Partial<ScheduleOptions> = {}): ScheduleOptions => ({
   seed,

@@ -12,14 +12,17 @@ import { createResults, describeMachine } from './lib/results.ts';
 import { availableKinds, startBenchServer } from './lib/servers.ts';
 import { summarize } from './profile-summary.ts';
 import { celery } from './sections/celery.ts';
+import { scaleOut } from './sections/cluster.ts';
 import { ceiling } from './sections/ceiling.ts';
 import { failure } from './sections/failure.ts';
 import { memory } from './sections/memory.ts';
 import { scale } from './sections/scale.ts';
+import { store } from './sections/store.ts';
 import { realProcesses, throughput } from './sections/throughput.ts';
 
 const SECTION_RUNNERS: Record<Section, (ctx: BenchContext) => Promise<void>> = {
   throughput,
+  store,
   real: realProcesses,
   scale,
   failure,
@@ -93,6 +96,16 @@ try {
   if (options.profile) mkdirSync(profileDir, { recursive: true });
   results.record('machine', { ...describeMachine(), command: process.argv.slice(2).join(' ') });
   for (const kind of options.servers) await runServer(kind);
+  if (options.scaleOut) {
+    const t0 = performance.now();
+    try {
+      await scaleOut(results, options.sizes);
+    } catch (error) {
+      console.error(`[bench] scale-out failed: ${String(error)}`);
+      results.record('scale-out-error', { error: String(error) });
+    }
+    console.log(`[bench] scale-out took ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  }
   if (options.celery) {
     console.log('[bench] celery');
     try {

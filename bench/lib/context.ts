@@ -23,6 +23,8 @@ export interface Sizes {
   realWorkers: number;
   realTasks: number;
   celeryTasks: number;
+  /** Rounds of SIGKILL, then of SIGSTOP, of the active manager. */
+  takeovers: number;
 }
 
 export interface BenchContext {

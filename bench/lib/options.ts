@@ -5,7 +5,15 @@ import type { Sizes } from './context.ts';
 import type { ServerKind } from './servers.ts';
 
 // The ceiling right after throughput: their ratio is fairest when both see the same machine load.
-export const SECTIONS = ['throughput', 'ceiling', 'real', 'scale', 'failure', 'memory'] as const;
+export const SECTIONS = [
+  'throughput',
+  'ceiling',
+  'store',
+  'real',
+  'scale',
+  'failure',
+  'memory',
+] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -14,6 +22,8 @@ export interface BenchOptions {
   sections: Section[];
   sizes: Sizes;
   celery: boolean;
+  /** The scale-out figures: ejabberd on one node and two, and manager takeovers. */
+  scaleOut: boolean;
   /** Profile the manager (node --cpu-prof) and summarize each section's profile. */
   profile: boolean;
   /** Run Prosody with its default garbage collector settings instead of the tuned ones. */
@@ -34,6 +44,7 @@ const DEFAULT: Sizes = {
   realWorkers: 20,
   realTasks: 10_000,
   celeryTasks: 100_000,
+  takeovers: 10,
 };
 
 /** Under a minute: every figure, at toy sizes, to prove the bench still works. */
@@ -48,6 +59,7 @@ const SMOKE: Sizes = {
   realWorkers: 2,
   realTasks: 50,
   celeryTasks: 500,
+  takeovers: 1,
 };
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -61,6 +73,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --big-job N             tasks of the memory job (default ${DEFAULT.bigJob})
   --real-workers N, --real-tasks N   real worker processes running \`true\` (default ${DEFAULT.realWorkers}, ${DEFAULT.realTasks})
   --celery-tasks N        tasks of the Celery bag (default ${DEFAULT.celeryTasks}); --no-celery skips it
+  --takeovers N           rounds of SIGKILL and of SIGSTOP of the active manager (default ${DEFAULT.takeovers});
+                          --no-scale-out skips them and ejabberd on one node vs two
   --ceiling-seconds S     duration of each transport-ceiling run (default ${DEFAULT.ceilingSeconds})
   --profile               node --cpu-prof on the manager; profiles in bench/results/profiles
   --prosody-default-gc    Prosody with its default Lua GC settings
@@ -92,6 +106,8 @@ export function parseOptions(argv: string[], available: ServerKind[]): BenchOpti
       'real-tasks': { type: 'string' },
       'celery-tasks': { type: 'string' },
       'no-celery': { type: 'boolean', default: false },
+      takeovers: { type: 'string' },
+      'no-scale-out': { type: 'boolean', default: false },
       'ceiling-seconds': { type: 'string' },
       profile: { type: 'boolean', default: false },
       'prosody-default-gc': { type: 'boolean', default: false },
@@ -116,6 +132,7 @@ export function parseOptions(argv: string[], available: ServerKind[]): BenchOpti
     realWorkers: n(values['real-workers'], base.realWorkers),
     realTasks: n(values['real-tasks'], base.realTasks),
     celeryTasks: n(values['celery-tasks'], base.celeryTasks),
+    takeovers: n(values.takeovers, base.takeovers),
   };
   for (const [key, value] of Object.entries(sizes)) {
     const all = Array.isArray(value) ? value : [value];
@@ -136,6 +153,7 @@ export function parseOptions(argv: string[], available: ServerKind[]): BenchOpti
     sections,
     sizes,
     celery: !values['no-celery'],
+    scaleOut: !values['no-scale-out'],
     profile: values.profile,
     prosodyDefaultGc: values['prosody-default-gc'],
     resultsDir: values.results,

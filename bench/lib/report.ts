@@ -82,6 +82,21 @@ function serverRows(kind: string, get: Get, celeryTps: number | undefined): stri
       frozen.map((x) => fmt(x ?? undefined)).join(', ') + ' ms',
     );
   }
+  const sqlite = at(get(`${kind}-store-sqlite`));
+  const postgres = get(`${kind}-store-postgres`);
+  if (sqlite && postgres) {
+    row(
+      `store: the same ${fmt(num(sqlite.tasks))}-task job, ${fmt(num(sqlite.workers))} simulated workers, SQLite (WAL)`,
+      `${fmt(num(sqlite.tasksPerSecond))} tasks/s`,
+      `submit → job_started p50 ${fmt(num(pick(sqlite, 'submitToJobStartedMs', 'p50')), 1)} ms`,
+    );
+    at(postgres);
+    row(
+      '… the same on PostgreSQL (fsync and synchronous commit on)',
+      `${fmt(num(postgres.tasksPerSecond))} tasks/s`,
+      `${fmt(ratio(num(postgres.tasksPerSecond), num(sqlite.tasksPerSecond)), 2)}× SQLite; submit → job_started p50 ${fmt(num(pick(postgres, 'submitToJobStartedMs', 'p50')), 1)} ms`,
+    );
+  }
   const mem = at(get(`${kind}-memory`));
   if (mem)
     row(
@@ -99,6 +114,27 @@ function allMatching(get: Get & { names?: string[] }, prefix: string): [string, 
     .map((n) => [n, get(n) as Figures]);
 }
 
+/** ejabberd on one node and two, and manager takeovers (bench/sections/cluster.ts, takeover.ts). */
+function scaleOutRows(get: Get): string[] {
+  const rows: string[] = [];
+  for (const layout of ['one-node', 'two-nodes']) {
+    const f = get(`ejabberd-${layout}`);
+    if (!f) continue;
+    const value = `${fmt(num(f.tasksPerSecond))} tasks/s`;
+    rows.push(
+      `| ejabberd | ${layout === 'one-node' ? 'one node' : 'two-node cluster'}: ${fmt(num(f.tasks))} no-op tasks, ${fmt(num(f.workers))} simulated workers | ${value} | one-task job p50 ${fmt(num(pick(f, 'oneTaskJobMs', 'p50')), 1)} ms; ${fmt(num(f.roundTripsPerSecond))} round trips/s, one round trip ${fmt(num(f.roundTripMs), 2)} ms (${String(f.placement)}) | ${fmt(num(f.loadAverage1m), 1)} |`,
+    );
+  }
+  for (const signal of ['sigkill', 'sigstop']) {
+    const f = get(`takeover-${signal}`);
+    if (!f) continue;
+    rows.push(
+      `| ejabberd cluster + PostgreSQL | ${signal.toUpperCase()} of the active manager → first task dispatched by the new one (n=${fmt(num(f.rounds))}) | median ${fmt(num(pick(f, 'toFirstDispatchMs', 'p50')))} ms, max ${fmt(num(pick(f, 'toFirstDispatchMs', 'max')))} ms | new epoch after ${fmt(num(pick(f, 'toNewEpochMs', 'p50')))} ms (median); --takeover-after ${fmt(num(f.takeoverAfterS))} | ${fmt(num(f.loadAverage1m), 1)} |`,
+    );
+  }
+  return rows;
+}
+
 export function report(all: Map<string, Figures>, kinds: string[]): string {
   const get: Get & { names?: string[] } = (name) => all.get(name);
   get.names = [...all.keys()];
@@ -109,6 +145,7 @@ export function report(all: Map<string, Figures>, kinds: string[]): string {
     '| --- | --- | --- | --- | --- |',
   ];
   for (const kind of kinds) lines.push(...serverRows(kind, get, celeryTps));
+  lines.push(...scaleOutRows(get));
   if (celery)
     lines.push(
       `| RabbitMQ | Celery ${fmt(num(celery.tasks))} no-op tasks, prefork --concurrency ${fmt(num(celery.concurrency))} | **${fmt(celeryTps)} tasks/s** | the peer | ${fmt(num(celery.loadAverage1m), 1)} |`,

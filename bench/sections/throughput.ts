@@ -8,9 +8,9 @@ import { distribution, mb } from '../lib/results.ts';
 import { createSimPool, type SimPool } from '../lib/sim-pool.ts';
 
 /** Simulated workers per host process: more would make the hosts the bottleneck. */
-const PER_HOST = 2500;
+export const PER_HOST = 2500;
 
-async function runJob(ctx: BenchContext, sims: SimPool | undefined, tasks: number) {
+export async function runJob(ctx: BenchContext, sims: SimPool | undefined, tasks: number) {
   const user = await ctx.user();
   const pids: Record<string, number> = { server: ctx.server.pid, manager: ctx.pool.manager.pid };
   sims?.hosts.forEach((h, i) => (pids[`workers${i}`] = h.pid));
@@ -43,7 +43,7 @@ async function runJob(ctx: BenchContext, sims: SimPool | undefined, tasks: numbe
 }
 
 /** Figure 4 on an idle pool: one-task jobs, one after another. */
-async function latency(ctx: BenchContext, sims: SimPool, rounds: number) {
+export async function latency(ctx: BenchContext, sims: SimPool, rounds: number) {
   const user = await ctx.user();
   const toStarted: number[] = [];
   const toFinished: number[] = [];

@@ -51,7 +51,9 @@ export const LOCK_SESSION_PREFIX = 'kestrel-manager:';
 export function createElection(options: ElectionOptions): Election {
   const takeoverAfterMs = options.takeoverAfterMs ?? 3000;
   const pollMs = options.pollMs ?? 100;
-  const keepAliveMs = Math.max(50, Math.floor(takeoverAfterMs / 3));
+  // Often enough that a turn of the event loop as long as two seconds (of a 3 s timeout) still
+  // leaves the lock confirmed.
+  const keepAliveMs = Math.max(50, Math.floor(takeoverAfterMs / 6));
   // Our own deadline comes before PostgreSQL's: its idle clock starts when it answered the last
   // keep-alive, which is after we sent it.
   const trustMs = takeoverAfterMs - Math.min(500, Math.floor(takeoverAfterMs / 4));

@@ -45,6 +45,12 @@ describe('npm run bench -- --smoke', () => {
     expect(read(`${kind}-failure`)).toHaveProperty('sigkill.notRescuedWithin30s', 0);
     expect(read(`${kind}-memory`)).toHaveProperty('tasks', 10_000);
     expect(read(`${kind}-ceiling-w20`)).toHaveProperty('roundTripsPerSecond');
+    expect(read(`${kind}-store-sqlite`)).toMatchObject({ tasks: 2000, done: 2000 });
+    expect(read(`${kind}-store-postgres`)).toMatchObject({ tasks: 2000, done: 2000 });
+    expect(read('ejabberd-one-node')).toHaveProperty('tasksPerSecond');
+    expect(read('ejabberd-two-nodes')).toHaveProperty('roundTripMs');
+    expect(read('takeover-sigkill')).toHaveProperty('toFirstDispatchMs.n', 1);
+    expect(read('takeover-sigstop')).toHaveProperty('toFirstDispatchMs.n', 1);
     if (hasCelery) expect(read('celery')).toHaveProperty('tasks', 500);
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain('tasks/s');
   });

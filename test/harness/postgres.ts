@@ -1,11 +1,11 @@
 // A throwaway PostgreSQL for tests and the bench (recipe: /work/shared/reference/scale-out.md):
-// Debian's PostgreSQL 15 binaries, a data directory copied from a template made once by initdb
+// Debian's PostgreSQL binaries (the newest under /usr/lib/postgresql; 15 on Debian 12), a data directory copied from a template made once by initdb
 // (0.2 s instead of ~1 s), reachable only through a Unix socket in its own directory
 // (listen_addresses=''). As root everything runs as the `postgres` user, since PostgreSQL refuses
 // to run as root. pg_ctl detaches the server: we know it by the PID in postmaster.pid.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,14 @@ import pg from 'pg';
 
 import { exited, isAlive } from './detached.ts';
 
-const BIN = '/usr/lib/postgresql/15/bin';
+const VERSION = (() => {
+  const versions = (existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql') : [])
+    .filter((v) => /^\d+$/.test(v) && existsSync(`/usr/lib/postgresql/${v}/bin/initdb`))
+    .map(Number)
+    .sort((a, b) => b - a);
+  return versions[0];
+})();
+const BIN = `/usr/lib/postgresql/${VERSION}/bin`;
 const USER = 'kestrel';
 const PORT = 5432; // only names the socket file: nothing listens on TCP
 const run = promisify(execFile);
@@ -47,7 +54,9 @@ function pgRun(binary: string, args: string[]) {
 
 /** The template data directory, made once per machine (and user), atomically. */
 async function template(): Promise<string> {
-  const dir = join(tmpdir(), `kestrel-pg15-template-${process.getuid?.() ?? 'x'}`);
+  if (VERSION === undefined)
+    throw new Error('PostgreSQL is not installed (scripts/setup installs Debian’s postgresql)');
+  const dir = join(tmpdir(), `kestrel-pg${VERSION}-template-${process.getuid?.() ?? 'x'}`);
   if (existsSync(join(dir, 'PG_VERSION'))) return dir;
   const building = await mkdtemp(`${dir}.building-`);
   if (asRoot) await run('chown', ['postgres:', building]);

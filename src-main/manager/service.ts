@@ -228,6 +228,11 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
       if (!wasOffline) return;
       // Presence from every online worker arrives now; workers see us come back and report again.
       notices.resend().catch(storeFailed);
+      // …unless they never saw us go: on a cluster, a node that dies takes our session with it
+      // and the other nodes tell nobody (ejabberd sends no `unavailable`), so workers there still
+      // follow us and would not report. Ask them to: each waits for its profile (expectReports).
+      if (reconnected)
+        for (const w of scheduler.workers()) sendMessage(w.jid, { type: 'resync', v: 1 });
     });
 
     connection.on('offline', ({ reason }) => {

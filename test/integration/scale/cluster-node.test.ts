@@ -83,4 +83,34 @@ describe('ejabberd cluster', () => {
     expect(monitor.duplicates()).toEqual([]);
     expect(alice.replies.filter((r) => r.type === 'job_finished')).toHaveLength(1);
   });
+
+  it('goes on when the manager’s own node dies: it logs in through the other and has its workers report', async () => {
+    const [node1, node2] = cluster.services as [string, string];
+    pool = await createPool(cluster, ['--ping-interval', '1'], {
+      manager: { server: `${node2},${node1}` },
+    });
+    out = outputDir();
+    // On node 1 only: they never hear that the manager's session on node 2 went.
+    await pool.startWorker('a', { slots: 1, server: node1 });
+    await pool.startWorker('b', { slots: 1, server: node1 });
+    const alice = await pool.user();
+    const job = await alice.ask({ type: 'job', command: `sh ${RECORD} ${out} 0.5`, queue: 12 });
+    const jobId = job.job_id as number;
+    monitor = startStoreMonitor(pool.store, jobId, 100);
+    await monitor.until(2, () => false);
+
+    await cluster.killNode(1);
+    await pool.manager.waitForOutput('xmpp connection back', 20_000);
+    const finished = await alice.waitFor(
+      (r) => r.type === 'job_finished' && r.job_id === jobId,
+      60_000,
+    );
+    expect(finished).toMatchObject({ done: 12, failed: 0, cancelled: 0 });
+    for (const name of ['a', 'b'])
+      expect(count(pool.workers.get(name)!.output(), 'manager is online; reporting')).toBe(1);
+    await monitor.stop();
+    expect(monitor.duplicates()).toEqual([]);
+    for (let i = 0; i < 12; i += 1) expect(linesOf(out, i).length).toBeGreaterThanOrEqual(1);
+    await cluster.startNode(1);
+  });
 });

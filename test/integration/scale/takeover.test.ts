@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startStoreMonitor, type StoreMonitor } from '../../chaos/monitor.ts';
 import { EXIT } from '../../../src-main/cli/errors.ts';
 import { createPool, type Pool } from '../../harness/pool.ts';
+import { kestrelEnv, runKestrel } from '../../harness/processes.ts';
 import { startPostgres, type TestPostgres } from '../../harness/postgres.ts';
 import { linesOf, outputDir, RECORD } from '../../harness/task-output.ts';
 import { startTestServer, type TestXmppServer } from '../../harness/xmpp-server.ts';
@@ -112,6 +113,21 @@ describe('standby managers on PostgreSQL', () => {
     await run.m1.kill('SIGKILL');
     await run.m2.waitForOutput('won the election');
     await expectCleanFinish(run);
+    // What an operator sees.
+    const status = await runKestrel(
+      ['manager', 'status', '--json'],
+      kestrelEnv({ KESTREL_STORE: pool!.storeLocation }),
+    );
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      epoch: 2,
+      active: { name: 'm2', epoch: 2 },
+      standbys: [],
+      takeovers: [
+        { epoch: 2, name: 'm2' },
+        { epoch: 1, name: 'm1' },
+      ],
+    });
     const t = await takeoverTimes(pool!);
     console.log(
       `SIGKILL of the active manager → epoch 2 after ${t.beganAt - killedAt} ms, first dispatch by the new one after ${t.firstDispatchAt - killedAt} ms`,

@@ -466,10 +466,18 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
 
     forgetFinished(before) {
       const gone: number[] = [];
+      const owners = new Set<string>();
       for (const [id, job] of jobs) {
         if (job.finishedAt === undefined || job.finishedAt >= before) continue;
         jobs.delete(id);
         gone.push(id);
+        owners.add(job.info.owner);
+      }
+      // Finished jobs are out of openByOwner already; status lists byOwner.
+      for (const owner of owners) {
+        const kept = (byOwner.get(owner) ?? []).filter((job) => jobs.has(job.info.id));
+        if (kept.length > 0) byOwner.set(owner, kept);
+        else byOwner.delete(owner);
       }
       return gone;
     },

@@ -195,6 +195,9 @@ describe('jobs', () => {
     expect((await admin()['jobs:list']!({})).items.map((j) => j.jobId)).toEqual([running]);
     expect(store.jobs().map((j) => j.info.id)).toEqual([running]);
     expect(store.task(old, 0)).toBeUndefined();
+    // Gone from status too, which lists the owner's jobs from the scheduler's own index.
+    const owner = scheduler.jobs('admin@pool', undefined, true);
+    expect(owner.ok && owner.value.map((j) => j.info.id)).toEqual([running]);
   });
 });
 

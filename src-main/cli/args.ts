@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { Config } from './config.ts';
+import type { Config } from '../common/config.ts';
 import { CliError, EXIT } from './errors.ts';
 
 /** Command-line parsing: every command has a fixed set of options; anything else fails loudly. */
@@ -168,6 +168,10 @@ export function usage(): string {
     'Run `kestrel COMMAND --help` for the options of one command.',
   ].join('\n');
 }
+
+/** The flag that sets a config key: `dataDir` → `--data-dir`. */
+export const flagOf = (key: string): string =>
+  `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 export const splitList = (value: string | undefined): string[] | undefined =>
   value === undefined

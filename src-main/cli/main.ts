@@ -1,5 +1,5 @@
-import { parse, COMMANDS, type CommandName, type Parsed } from './args.ts';
-import { ConfigError } from './config.ts';
+import { flagOf, parse, COMMANDS, type CommandName, type Parsed } from './args.ts';
+import { ConfigError } from '../common/config.ts';
 import { CliError, EXIT } from './errors.ts';
 import { runDemoCommand } from './commands/demo.ts';
 import { runHead } from './commands/head.ts';
@@ -40,7 +40,12 @@ export async function main(argv: string[]): Promise<number> {
       return error.exitCode;
     }
     if (error instanceof ConfigError) {
-      process.stderr.write(`kestrel: ${error.message}\n`);
+      // The CLI names missing settings by the flags that set them.
+      const text =
+        error.missing.length === 0
+          ? error.message
+          : `missing ${error.missing.map(flagOf).join(', ')} (${error.hint ?? 'required'})`;
+      process.stderr.write(`kestrel: ${text}\n`);
       return EXIT.usage;
     }
     process.stderr.write(

@@ -12,7 +12,7 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { VolunteerSettings, VolunteerSnapshot, VolunteerState } from '../../shared/ipc.ts';
-import { loadConfig, requireKeys, serviceUrl, type Config } from '../cli/config.ts';
+import { loadConfig, requireKeys, serviceUrl, type Config } from '../common/config.ts';
 import { silentLogger, type Logger } from '../common/log.ts';
 import { readProfile, type Profile } from '../worker/profile.ts';
 import { onBatteryPower } from './battery.ts';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { createLogger } from '../../common/log.ts';
 import { startHeadNode } from '../../head/head-node.ts';
 import { intOption, type Parsed } from '../args.ts';
-import { loadConfig } from '../config.ts';
+import { loadConfig } from '../../common/config.ts';
 import { untilSignal } from '../signals.ts';
 
 /** The head node's data lives in DATA_DIR/head, apart from a worker's files on the same machine. */

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { newPassword } from '../../head/head-config.ts';
 import { parseInviteLink } from '../../head/invite-link.ts';
 import { registerWithInvite } from '../../xmpp/register.ts';
-import type { Config } from '../config.ts';
-import { serviceUrl } from '../config.ts';
+import type { Config } from '../../common/config.ts';
+import { serviceUrl } from '../../common/config.ts';
 import { CliError, EXIT } from '../errors.ts';
 
 /**

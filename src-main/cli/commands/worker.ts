@@ -9,7 +9,7 @@ import { readProfile } from '../../worker/profile.ts';
 import { createWorkerService } from '../../worker/service.ts';
 import { createConnection } from '../../xmpp/connection.ts';
 import type { Parsed } from '../args.ts';
-import { loadConfig, requireKeys, serviceUrl } from '../config.ts';
+import { loadConfig, requireKeys, serviceUrl } from '../../common/config.ts';
 import { CliError, EXIT } from '../errors.ts';
 import { loginFailure } from '../login-failure.ts';
 import { untilSignal } from '../signals.ts';

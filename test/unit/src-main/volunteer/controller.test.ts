@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { VolunteerSnapshot } from '../../../../shared/ipc.ts';
-import { ConfigError } from '../../../../src-main/cli/config.ts';
+import { ConfigError } from '../../../../src-main/common/config.ts';
 import {
   createVolunteer,
   defaultName,

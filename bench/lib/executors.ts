@@ -24,7 +24,7 @@ const DONE: TaskOutcome = {
 };
 
 /** Completes every task at once with exit code 0: a no-op task. */
-const SIMULATED = { kind: 'none', reason: 'simulated tasks run no process' } as const;
+const SIMULATED = { kind: 'none', detail: 'simulated tasks run no process' } as const;
 
 export function createInstantExecutor(onDone?: TaskListener): Executor {
   return {

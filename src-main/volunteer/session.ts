@@ -66,7 +66,7 @@ export async function openSession(options: SessionOptions): Promise<WorkerSessio
     sandbox: 'auto',
   });
   if (executor.isolation.kind === 'none')
-    log.warn(`tasks run unsandboxed: ${executor.isolation.reason}`);
+    log.warn(`tasks run unsandboxed: ${executor.isolation.detail}`);
   const worker = createWorkerService({ connection, manager, executor, profile, log });
   let online = false;
   connection.on('online', () => {

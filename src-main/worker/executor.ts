@@ -148,7 +148,7 @@ function chooseConfinement(options: ExecutorOptions): {
   const mode = options.sandbox ?? 'auto';
   const probed =
     mode === 'none'
-      ? { isolation: { kind: 'none' as const, reason: 'the sandbox is turned off' } }
+      ? { isolation: { kind: 'none' as const, detail: 'the sandbox is turned off' } }
       : probeSandbox(options.env);
   if (probed.sandbox !== undefined) {
     const exposures = (options.expose ?? []).map((e) => ({ ...e, path: resolve(e.path) }));
@@ -159,7 +159,7 @@ function chooseConfinement(options: ExecutorOptions): {
   }
   if (mode === 'require')
     throw new ExecutorOptionsError(
-      `a sandbox is required but ${probed.isolation.reason}`,
+      `a sandbox is required but ${probed.isolation.detail}`,
       'executor-no-sandbox',
     );
   return { confinement: createHostConfinement(findCgroupBase()), isolation: probed.isolation };

@@ -84,8 +84,8 @@ export async function runWorker(args: Parsed): Promise<number> {
   }, `worker ${name}`);
   try {
     if (executor.isolation.kind === 'none')
-      log.warn(`tasks run unsandboxed: ${executor.isolation.reason}`);
-    else log.info(`tasks run sandboxed: ${executor.isolation.reason}`);
+      log.warn(`tasks run unsandboxed: ${executor.isolation.detail}`);
+    else log.info(`tasks run sandboxed: ${executor.isolation.detail}`);
     const profile = await readProfile({ provides: config.provides, slots: config.slots });
     const connection = createConnection({
       service: serviceUrl(config.server),

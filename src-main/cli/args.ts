@@ -109,7 +109,7 @@ export const COMMANDS = {
   submit: {
     summary: 'submit a job: COMMAND runs once per index 0..N-1',
     usage:
-      'kestrel submit COMMAND --queue N [--requires A,B] [--cores N] [--ram MB] [--retries N] [--cleanup CMD] [--wait]',
+      'kestrel submit COMMAND --queue N [--requires A,B] [--cores N] [--ram MB] [--retries N] [--timeout SECONDS] [--cleanup CMD] [--wait]',
     args: [1, 1],
     options: {
       ...CONNECTION,
@@ -118,6 +118,7 @@ export const COMMANDS = {
       cores: { type: 'string' },
       ram: { type: 'string' },
       retries: { type: 'string' },
+      timeout: { type: 'string' },
       cleanup: { type: 'string' },
       wait: { type: 'boolean', short: 'w' },
     },

@@ -24,6 +24,8 @@ function wireTask(t: TaskDispatch) {
     ...(t.cleanup === undefined ? {} : { cleanup: t.cleanup }),
     cores: t.cores,
     ram: t.ram,
+    ...(t.timeout === undefined ? {} : { timeout: t.timeout }),
+    owner: t.owner,
   };
 }
 

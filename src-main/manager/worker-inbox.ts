@@ -26,7 +26,7 @@ const ref = (r: { job_id: number; index: number; attempt: number }): TaskRef => 
   attempt: r.attempt,
 });
 
-const WORKER_TYPES = new Set<unknown>(['profile', 'task_results']);
+const WORKER_TYPES = new Set<unknown>(['profile', 'task_results', 'return_tasks']);
 
 /** The `type` of a strict-JSON body (workers send nothing else), or undefined. */
 function typeOf(body: string): unknown {
@@ -62,9 +62,13 @@ export function createWorkerInbox(options: WorkerInboxOptions): WorkerInbox {
       }
       if (m.type === 'profile') {
         const { os, ram, cores, provides, slots } = m;
-        outbox.push(
-          scheduler.profile(from, { os, ram, cores, provides, slots }, m.running.map(ref)),
-        );
+        const profile = { os, ram, cores, provides, slots };
+        outbox.push(scheduler.profile(from, profile, m.running.map(ref), m.update === true));
+        return true;
+      }
+      if (m.type === 'return_tasks') {
+        log.info('worker gave tasks back', { from, reason: m.reason, tasks: m.tasks.length });
+        outbox.push(scheduler.returned(from, m.tasks.map(ref), m.reason));
         return true;
       }
       const results: TaskResult[] = m.results.map((r) => ({

@@ -137,11 +137,7 @@ export type AckMessage = z.output<typeof ackSchema>;
 export type ResyncMessage = z.output<typeof resyncSchema>;
 export type ErrorMessage = z.output<typeof errorMessageSchema>;
 /** What a manager receives from a worker. */
-export type WorkerMessage =
-  | ProfileMessage
-  | TaskResultsMessage
-  | ReturnTasksMessage
-  | ErrorMessage;
+export type WorkerMessage = ProfileMessage | TaskResultsMessage | ReturnTasksMessage | ErrorMessage;
 /** What a worker receives from a manager. */
 export type ManagerMessage =
   TasksMessage | CancelTasksMessage | AckMessage | ResyncMessage | ErrorMessage;

@@ -166,7 +166,8 @@ describe('decodeWorkerMessage', () => {
       { type: 'error', v: 1, code: 'x' },
       {
         code: 'invalid_field',
-        reason: "missing field 'reason' (one of blocked, suspended, or for an error a string of at most 4096 characters)",
+        reason:
+          "missing field 'reason' (one of blocked, suspended, or for an error a string of at most 4096 characters)",
       },
     ],
   ])('rejects %j', (message, error) => {
@@ -233,7 +234,8 @@ describe('decodeManagerMessage', () => {
       { type: 'tasks', v: 1, tasks: [{ ...ref, command: 'x', cores: 1, ram: 0, timeout: 0 }] },
       {
         code: 'invalid_field',
-        reason: "field 'tasks[0].timeout' must be a whole number of seconds from 1 to 2592000 (got 0)",
+        reason:
+          "field 'tasks[0].timeout' must be a whole number of seconds from 1 to 2592000 (got 0)",
       },
     ],
     [

@@ -1,5 +1,11 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Config } from '../common/config.ts';
+import {
+  parseSchedule,
+  SettingsError,
+  WORKER_PREFERENCE_KEYS,
+  type WorkerPreferenceKey,
+} from '../common/preferences.ts';
 import { CliError, EXIT } from './errors.ts';
 
 /** Command-line parsing: every command has a fixed set of options; anything else fails loudly. */
@@ -18,6 +24,38 @@ const CONNECTION: Options = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
+
+/** How each worker preference is written on the command line (its flag is flagOf(key)). */
+const PREFERENCE_KIND: Record<
+  WorkerPreferenceKey,
+  'flag' | 'number' | 'word' | 'list' | 'ids' | 'schedule'
+> = {
+  onlyWhenIdle: 'flag',
+  idleSeconds: 'number',
+  idleSource: 'word',
+  whenIdleUnknown: 'word',
+  notOnBattery: 'flag',
+  minBatteryPercent: 'number',
+  cpuCap: 'number',
+  cpuTimeLimit: 'number',
+  otherCpuLimit: 'number',
+  schedule: 'schedule',
+  maxMemoryPercent: 'number',
+  minFreeMemoryPercent: 'number',
+  suspendLimitSeconds: 'number',
+  maxTaskSeconds: 'number',
+  blockedSubmitters: 'list',
+  blockedJobs: 'ids',
+};
+
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+const PREFERENCES: Options = Object.fromEntries(
+  WORKER_PREFERENCE_KEYS.map((key) => [
+    kebab(key),
+    { type: PREFERENCE_KIND[key] === 'flag' ? 'boolean' : 'string' },
+  ]),
+);
 
 export const COMMANDS = {
   demo: {
@@ -91,10 +129,11 @@ export const COMMANDS = {
     },
   },
   worker: {
-    summary: 'run a worker that takes tasks from --manager',
+    summary:
+      'run a worker that takes tasks from --manager; `kestrel worker history` lists what ran',
     usage:
-      'kestrel worker [--join LINK] [--provides A,B] [--slots N] [--name NAME] [--pass-env A,B] [--expose DIR[:rw],…] [--require-sandbox]',
-    args: [0, 0],
+      'kestrel worker [history [--limit N]] [--join LINK] [--provides A,B] [--slots N] [--name NAME] [--pass-env A,B] [--expose DIR[:rw],…] [--require-sandbox] [preferences: docs/VOLUNTEER.md]',
+    args: [0, 1],
     options: {
       ...CONNECTION,
       join: { type: 'string' },
@@ -104,6 +143,8 @@ export const COMMANDS = {
       'pass-env': { type: 'string' },
       expose: { type: 'string' },
       'require-sandbox': { type: 'boolean' },
+      limit: { type: 'string' },
+      ...PREFERENCES,
     },
   },
   submit: {
@@ -190,6 +231,35 @@ export function intOption(values: Parsed['values'], name: string, min: number): 
   return Number(raw);
 }
 
+function preference(values: Parsed['values'], key: WorkerPreferenceKey): unknown {
+  const name = kebab(key);
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  if (typeof raw === 'boolean') return raw ? true : undefined;
+  switch (PREFERENCE_KIND[key]) {
+    case 'number':
+      return intOption(values, name, 0);
+    case 'list':
+      return splitList(raw);
+    case 'ids':
+      return splitList(raw)?.map((id) => {
+        if (!/^\d+$/.test(id) || Number(id) < 1)
+          throw new CliError(`--${name} takes job numbers (got '${id}')`, EXIT.usage);
+        return Number(id);
+      });
+    case 'schedule':
+      try {
+        return parseSchedule(raw);
+      } catch (error) {
+        if (error instanceof SettingsError)
+          throw new CliError(`--${name}: ${error.message}`, EXIT.usage);
+        throw error;
+      }
+    default:
+      return raw;
+  }
+}
+
 export function parse(argv: string[]): Parsed {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
@@ -233,6 +303,7 @@ export function parse(argv: string[]): Parsed {
   set('passEnv', splitList(str('pass-env')));
   set('expose', splitList(str('expose')));
   set('requireSandbox', values['require-sandbox'] === true ? true : undefined);
+  for (const key of WORKER_PREFERENCE_KEYS) set(key, preference(values, key));
   return {
     command,
     positionals: parsed.positionals,

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { isPin } from '../xmpp/starttls.ts';
+import { workerPreferenceFields } from './preferences.ts';
 
 /**
  * Connection and role settings, one typed schema merged from a config file, the environment and
@@ -46,6 +47,8 @@ export const configSchema = z
     allowPlaintext: z
       .boolean()
       .describe('log in without TLS to a server elsewhere (default false; never with a pin)'),
+    // A worker's preferences (docs/VOLUNTEER.md), under the same names as the desktop's settings.
+    ...workerPreferenceFields,
   })
   .partial()
   .strict();

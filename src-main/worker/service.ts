@@ -1,9 +1,15 @@
-import { decodeManagerMessage, errorMessage } from '../../shared/protocol/index.ts';
+import {
+  decodeManagerMessage,
+  errorMessage,
+  type ReturnReason,
+  type TaskSpec as WireSpec,
+} from '../../shared/protocol/index.ts';
 import { MAX_BATCH, MAX_WORKER_BODY } from '../../shared/protocol/limits.ts';
 import { bareJid } from '../common/jid.ts';
 import type { Logger } from '../common/log.ts';
 import type { XmppConnection } from '../xmpp/connection.ts';
-import type { Executor, RunningTask, TaskOutcome } from './executor.ts';
+import type { PresenceShow } from '../xmpp/connection.ts';
+import type { Executor, RunningTask, TaskOutcome, TaskSpec } from './executor.ts';
 import type { Profile } from './profile.ts';
 
 /**
@@ -18,6 +24,11 @@ export interface WorkerServiceOptions {
   executor: Executor;
   profile: Profile;
   log: Logger;
+  /**
+   * Whether this worker's owner lets the task run: a reason for refusing it (they blocked the
+   * job or its submitter), or undefined. A refused task is given back as `blocked`.
+   */
+  refuse?(task: TaskSpec): string | undefined;
 }
 
 export interface WorkerService {
@@ -28,15 +39,19 @@ export interface WorkerService {
   /** Results sent but not yet acknowledged (durably stored) by the manager. */
   unacked(): number;
   /**
-   * Stop taking new tasks (presence `away`: the manager sends no more) while running ones finish;
-   * `resume()` takes work again. A volunteer's pause, or "only when I am away".
+   * Stop taking new tasks (presence `away`, or `xa` while tasks are suspended: the manager sends
+   * no more); `status` says why. `resume()` takes work again.
    */
-  pause(): Promise<void>;
+  pause(show?: Extract<PresenceShow, 'away' | 'xa'>, status?: string): Promise<void>;
   resume(): Promise<void>;
   readonly paused: boolean;
+  /** Stops these tasks and gives them back to the manager unfinished (`return_tasks`). */
+  handBack(tasks: readonly WireRef[], reason: ReturnReason): void;
+  /** Offers a new profile (slots) at once, running tasks and all (a `profile` update). */
+  updateProfile(profile: Profile): void;
 }
 
-interface WireRef {
+export interface WireRef {
   job_id: number;
   index: number;
   attempt: number;
@@ -55,6 +70,7 @@ const taskKey = (r: WireRef) => `${r.job_id}:${r.index}`;
 const resultKey = (r: WireRef) => `${r.job_id}:${r.index}:${r.attempt}`;
 
 function toWire(ref: WireRef, o: TaskOutcome): WireResult {
+  const error = o.error ?? o.stopped;
   return {
     ...ref,
     exit_code: o.exitCode,
@@ -62,7 +78,7 @@ function toWire(ref: WireRef, o: TaskOutcome): WireResult {
     duration_ms: Math.round(o.durationMs),
     stdout_tail: o.stdoutTail,
     stderr_tail: o.stderrTail,
-    ...(o.error === undefined ? {} : { error: o.error }),
+    ...(error === undefined ? {} : { error }),
   };
 }
 
@@ -86,7 +102,8 @@ export function batchResults(results: WireResult[], maxBody = MAX_WORKER_BODY): 
 }
 
 export function createWorkerService(options: WorkerServiceOptions): WorkerService {
-  const { connection, executor, profile, log } = options;
+  const { connection, executor, log } = options;
+  let profile = options.profile;
   const manager = bareJid(options.manager);
   const running = new Map<string, { ref: WireRef; task: RunningTask; cancelled: boolean }>();
   const unacked = new Map<string, WireResult>();
@@ -128,7 +145,17 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
       .catch((error: unknown) => log.warn('could not send profile', { error: String(error) }));
   }
 
-  function start(spec: WireRef & { command: string; cleanup?: string }): void {
+  function giveBack(tasks: readonly WireRef[], reason: ReturnReason): void {
+    if (!managerJid || tasks.length === 0) return;
+    connection
+      .sendJson(managerJid, { type: 'return_tasks', v: 1, reason, tasks })
+      .catch((error: unknown) =>
+        // The manager learns it from the next profile's `running` instead.
+        log.warn('could not give tasks back', { reason, error: String(error) }),
+      );
+  }
+
+  function start(spec: WireSpec): void {
     const key = taskKey(spec);
     const current = running.get(key);
     if (current?.ref.attempt === spec.attempt) return;
@@ -137,13 +164,23 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
       current.task.cancel();
     }
     const ref = { job_id: spec.job_id, index: spec.index, attempt: spec.attempt };
-    const task = executor.run({
+    const taskSpec: TaskSpec = {
       jobId: spec.job_id,
       index: spec.index,
       attempt: spec.attempt,
       command: spec.command,
       cleanup: spec.cleanup,
-    });
+      ...(spec.timeout === undefined ? {} : { timeoutMs: spec.timeout * 1000 }),
+      ...(spec.ram > 0 ? { ramMb: spec.ram } : {}),
+      ...(spec.owner === undefined ? {} : { owner: bareJid(spec.owner) }),
+    };
+    const refusal = options.refuse?.(taskSpec);
+    if (refusal !== undefined) {
+      log.info('refused a task', { job: spec.job_id, index: spec.index, why: refusal });
+      giveBack([ref], 'blocked');
+      return;
+    }
+    const task = executor.run(taskSpec);
     const entry = { ref, task, cancelled: false };
     running.set(key, entry);
     void task.result.then((outcome) => {
@@ -269,9 +306,9 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     },
     running: () => running.size,
     unacked: () => unacked.size,
-    async pause() {
+    async pause(show = 'away', status = 'paused') {
       paused = true;
-      await connection.setPresence('away', 'paused');
+      await connection.setPresence(show, status);
     },
     async resume() {
       paused = false;
@@ -279,6 +316,33 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     },
     get paused() {
       return paused;
+    },
+    handBack(tasks, reason) {
+      const given: WireRef[] = [];
+      for (const ref of tasks) {
+        const entry = running.get(taskKey(ref));
+        if (!entry || entry.ref.attempt !== ref.attempt || entry.cancelled) continue;
+        // No result follows: the manager runs it elsewhere.
+        entry.cancelled = true;
+        entry.task.cancel();
+        given.push(entry.ref);
+      }
+      if (given.length > 0) log.info('giving tasks back', { reason, tasks: given.length });
+      giveBack(given, reason);
+    },
+    updateProfile(next) {
+      profile = next;
+      if (!managerJid) return; // the next report after a reconnect carries it
+      const runningRefs = [...running.values()].filter((r) => !r.cancelled).map((r) => r.ref);
+      connection
+        .sendJson(managerJid, {
+          type: 'profile',
+          v: 1,
+          ...profile,
+          running: runningRefs,
+          update: true,
+        })
+        .catch((error: unknown) => log.warn('could not send profile', { error: String(error) }));
     },
   };
 }

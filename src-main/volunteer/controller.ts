@@ -227,6 +227,8 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
 
   async function connect(a: Account, p: Profile): Promise<void> {
     if (now() < retryAt) return;
+    // What this login offers: later decisions compare their slots against it.
+    profile = { ...p, slots: decision?.slots ?? p.slots };
     const next = await openWorkerLogin({
       service: serviceUrl(a.server),
       jid: a.jid,
@@ -236,7 +238,7 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
       allowPlaintext: a.allowPlaintext,
       dataDir: a.dataDir,
       name,
-      profile: { ...p, slots: decision?.slots ?? p.slots },
+      profile,
       executor: headless?.executor,
       wrap: (executor) => {
         governor = createGovernor({

@@ -3,7 +3,7 @@
 // the sandbox with and without one, a /proc walk), a CPU time limit of 50 % keeps a busy task
 // near half of what an unlimited one gets over 10 s, and a task over its memory request is
 // stopped with the reason. No fixed sleeps but the 10 s window, which is the measurement.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,38 +21,13 @@ import {
   type ProcessRun,
 } from '../../../src-main/worker/shell-process.ts';
 import { createGovernor } from '../../../src-main/volunteer/governor.ts';
-import { FIXTURES, processesWith } from '../../harness/task-output.ts';
+import { cpuOf, newMarker, until } from '../../harness/cpu-time.ts';
+import { FIXTURES } from '../../harness/task-output.ts';
 
 const SPIN = join(FIXTURES, 'spin.sh');
 const HOG = join(FIXTURES, 'hog-memory.sh');
 const scratch = mkdtempSync(join(tmpdir(), 'kestrel-task-control-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-let markers = 0;
-const newMarker = () => `${process.pid}x${++markers}x${Math.floor(Math.random() * 1e6)}`;
-
-/** CPU seconds (user + system) of the spinning loop, read from /proc/PID/stat (USER_HZ 100). */
-function cpuOf(marker: string): number {
-  let ticks = 0;
-  for (const pid of processesWith(`spin-${marker}`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
-    } catch {
-      // ended
-    }
-  }
-  return ticks / 100;
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const sandbox = probeSandbox().sandbox;
 const cgroup = findCgroupBase();

@@ -305,9 +305,9 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
     }
     const late = overdue(governor?.tasks() ?? [], now(), settings.suspendLimitSeconds);
     if (late.length > 0) {
-      const minutes = Math.round(settings.suspendLimitSeconds / 60);
-      for (const t of late)
-        t.note = `given back: held more than ${minutes} min (${decision.reason})`;
+      const limit = settings.suspendLimitSeconds;
+      const held = limit < 120 ? `${limit} s` : `${Math.round(limit / 60)} min`;
+      for (const t of late) t.note = `given back: held more than ${held} (${decision.reason})`;
       worker.handBack(
         late.map((t) => ({ job_id: t.spec.jobId, index: t.spec.index, attempt: t.spec.attempt })),
         'suspended',

@@ -1,7 +1,8 @@
 // The volunteer as the renderer's API (shared/api.ts): the `volunteer:*` methods and `app:info`
 // as an ApiHandlers object, and its `volunteer:changed` pushes, so that a transport (the Electron
 // shell's IPC, a test) only carries them. Arguments come from the renderer: each is checked
-// (setSettings validates its patch; join and history their requests) before anything happens.
+// (setSettings validates its patch; join and history their requests) before anything happens,
+// and a bad one is a rejected promise with a code, never a throw.
 import type {
   ApiEvents,
   ApiHandlers,
@@ -76,11 +77,11 @@ export function createVolunteerApi(volunteer: Volunteer, app: { version: string 
       areas: ['app', 'volunteer'],
     }),
     'volunteer:get-state': async () => volunteer.snapshot(),
-    'volunteer:set-settings': (patch) => volunteer.setSettings(patch),
-    'volunteer:pause': (...args: unknown[]) => volunteer.pause(pauseMode(args[0])),
-    'volunteer:resume': () => volunteer.resume(),
+    'volunteer:set-settings': async (patch) => volunteer.setSettings(patch),
+    'volunteer:pause': async (...args: unknown[]) => volunteer.pause(pauseMode(args[0])),
+    'volunteer:resume': async () => volunteer.resume(),
     'volunteer:history': async (request) => volunteer.history(pageRequest(request)),
-    'volunteer:join': (request) => volunteer.join(joinRequest(request)),
+    'volunteer:join': async (request) => volunteer.join(joinRequest(request)),
   };
   return {
     handlers,

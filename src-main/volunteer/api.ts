@@ -10,7 +10,7 @@ import type {
   PageRequest,
   PauseMode,
 } from '../../shared/api.ts';
-import type { Volunteer } from './controller.ts';
+import type { Volunteer } from './volunteer.ts';
 
 export interface VolunteerApi {
   handlers: ApiHandlers;

@@ -7,11 +7,8 @@
 // suspended) and through a `profile` update when the slots change. Tasks held longer than
 // suspendLimitSeconds are given back (`return_tasks`), so the pool is not held hostage.
 import { EventEmitter } from 'node:events';
-import { hostname } from 'node:os';
 import type {
-  HistoryEntry,
   JoinRequest,
-  Page,
   PageRequest,
   PauseMode,
   VolunteerSettings,
@@ -19,24 +16,24 @@ import type {
 } from '../../shared/api.ts';
 import { requireKeys, serviceUrl, type Config } from '../common/config.ts';
 import { bareJid } from '../common/jid.ts';
-import { silentLogger, type Logger } from '../common/log.ts';
-import type { ExecutorOptions, TaskOutcome, TaskSpec } from '../worker/executor.ts';
+import { silentLogger } from '../common/log.ts';
+import type { TaskOutcome } from '../worker/executor.ts';
 import { joinPool, loadWorkerConfig } from '../worker/join.ts';
 import { readProfile, type Profile } from '../worker/profile.ts';
 import { probeSandbox } from '../worker/sandbox.ts';
 import { openWorkerLogin, type WorkerLogin } from '../worker/worker-login.ts';
 import { createGovernor, type Governor, type GovernedTask } from './governor.ts';
-import { createHistory, type History } from './history.ts';
-import { createObserver, defaultProbes, type Observer, type Probes } from './observe.ts';
+import { createHistory, historyEntry, type History } from './history.ts';
+import { createApplier, type Applier } from './apply.ts';
+import { createObserver, defaultProbes, type Observer } from './observe.ts';
 import {
   decide,
   INITIAL_STATE,
   mayStart,
-  overdue,
+  refusal,
   type Decision,
   type PolicyState,
 } from './policy.ts';
-import { presenceFor } from './presence.ts';
 import { buildSnapshot, NO_TOTALS } from './snapshot.ts';
 import {
   createSettingsStore,
@@ -44,80 +41,16 @@ import {
   mergeSettings,
   type SettingsStore,
 } from './settings.ts';
-
-export interface VolunteerOptions {
-  /** KESTREL_* variables and where the config file is (KESTREL_CONFIG, XDG_CONFIG_HOME). */
-  env: NodeJS.ProcessEnv;
-  /** Win over env and file. */
-  flags?: Config;
-  /** A config file that must exist; default: DATA_DIR/joined.json, else the default path. */
-  configPath?: string;
-  /** Seconds since the last input (Electron: powerMonitor.getSystemIdleTime). */
-  idleSeconds?(): number;
-  /** Electron: powerMonitor.isOnBatteryPower. */
-  onBattery?(): Promise<boolean>;
-  /** Replace what is read from the machine (tests give fakes). */
-  probes?: Partial<Probes>;
-  /** XMPP resource, work directory and history name; default: this host's name. */
-  name?: string;
-  /** How often to look at the machine and apply the policy; default 1000 ms. */
-  pollMs?: number;
-  log?: Logger;
-  now?: () => number;
-  /**
-   * A headless worker: its settings come from its config file and flags (nothing is saved), its
-   * slots may be set outright, its executor options are the operator's, and a failed first
-   * login rejects start() instead of being retried.
-   */
-  headless?: {
-    settings: VolunteerSettings;
-    slots?: number;
-    executor?: Pick<ExecutorOptions, 'sandbox' | 'expose' | 'passEnv'>;
-  };
-}
-
-export interface VolunteerEvents {
-  /** The snapshot changed; carries the new one. */
-  changed: [VolunteerSnapshot];
-}
-
-export interface Volunteer extends EventEmitter<VolunteerEvents> {
-  snapshot(): VolunteerSnapshot;
-  /**
-   * Reads config and settings, profiles the machine and logs in. Rejects only for what retrying
-   * cannot fix (bad configuration, a bad settings file). Not joined yet: resolves, `configured`
-   * false, until join(). A server that cannot be reached is retried with backoff and shown as
-   * `offline` with its error meanwhile (headless: start() rejects).
-   */
-  start(): Promise<void>;
-  /** Validates, saves and applies a change of settings. */
-  setSettings(patch: unknown): Promise<VolunteerSnapshot>;
-  /** The volunteer's own pause, saved: it holds across restarts until resume(). */
-  pause(mode?: PauseMode): Promise<VolunteerSnapshot>;
-  resume(): Promise<VolunteerSnapshot>;
-  /** Joins a pool (join.ts) and logs in to it; rejects with a JoinError. */
-  join(request: JoinRequest): Promise<VolunteerSnapshot>;
-  history(request?: PageRequest): Page<HistoryEntry>;
-  /** Stops running tasks (the manager requeues them) and logs out. Idempotent. */
-  stop(): Promise<void>;
-}
-
-export class VolunteerError extends Error {
-  readonly code = 'volunteer_not_ready';
-  override readonly name = 'VolunteerError';
-}
+import {
+  defaultName,
+  VolunteerError,
+  type Volunteer,
+  type VolunteerEvents,
+  type VolunteerOptions,
+} from './volunteer.ts';
 
 const RETRY_MIN_MS = 1_000;
 const RETRY_MAX_MS = 60_000;
-
-/** This host's name as an XMPP resource and directory name (the `kestrel worker --name` rule). */
-export function defaultName(host = hostname()): string {
-  const name = host
-    .replace(/[^A-Za-z0-9_.-]/g, '-')
-    .replace(/^[^A-Za-z0-9]+/, '')
-    .slice(0, 64);
-  return name === '' ? 'volunteer' : name;
-}
 
 type Account = Config & {
   server: string;
@@ -145,7 +78,7 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
   let governor: Governor | undefined;
   let decision: Decision | undefined;
   let policy: PolicyState = INITIAL_STATE;
-  let presence = '';
+  let applier: Applier | undefined;
   let error: string | undefined;
   let retryAt = 0;
   let retryMs = RETRY_MIN_MS;
@@ -187,38 +120,12 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
     events.emit('changed', next);
   }
 
-  function refuse(task: TaskSpec): string | undefined {
-    if (settings.blockedJobs.includes(task.jobId)) return `job ${task.jobId} is blocked`;
-    if (task.owner !== undefined && settings.blockedSubmitters.includes(task.owner))
-      return `${task.owner} is blocked`;
-    return undefined;
-  }
-
   function recordEnd(task: GovernedTask, outcome: TaskOutcome): void {
-    if (!history || !account || task.startedAt === undefined) return; // never ran
-    const note =
-      task.note ??
-      outcome.stopped ??
-      outcome.error ??
-      (outcome.cancelled ? 'stopped: cancelled by the manager' : undefined);
+    if (!history || !account) return;
+    const ended = historyEntry(task, outcome, bareJid(account.manager));
+    if (ended === undefined) return; // it never ran
     try {
-      history.record(
-        {
-          jobId: task.spec.jobId,
-          index: task.spec.index,
-          attempt: task.spec.attempt,
-          command: task.spec.command,
-          ...(task.spec.owner === undefined ? {} : { submitter: task.spec.owner }),
-          manager: bareJid(account.manager),
-          startedAt: task.startedAt,
-          durationMs: outcome.durationMs,
-          exitCode: outcome.exitCode,
-          signal: outcome.signal,
-          ...(outcome.cpuSeconds === undefined ? {} : { cpuSeconds: outcome.cpuSeconds }),
-          ...(note === undefined ? {} : { note }),
-        },
-        !outcome.cancelled,
-      );
+      history.record(ended.entry, ended.counted);
     } catch (err) {
       log.warn('could not write the history', { error: message(err) });
     }
@@ -250,7 +157,7 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
         });
         return governor.executor;
       },
-      refuse,
+      refuse: (task) => refusal(settings, task),
       paused: decision !== undefined && !decision.run,
       log,
       onChange() {
@@ -264,7 +171,7 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
       },
     });
     login = next;
-    presence = '';
+    applier = createApplier({ worker: next.worker, governor, log, now });
     try {
       await next.start();
       retryAt = 0;
@@ -288,31 +195,8 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
     policy = result.state;
     decision = result.decision;
     if (!login) return connect(account, profile);
-    const worker = login.worker;
     governor?.apply(decision);
-    // Presence first: the manager must see us away before we give anything back.
-    const wanted = presenceFor(decision);
-    const key = wanted === undefined ? 'available' : `${wanted.show}: ${wanted.status}`;
-    if (key !== presence) {
-      presence = key;
-      if (wanted === undefined) await worker.resume();
-      else await worker.pause(wanted.show, wanted.status);
-    }
-    if (decision.slots !== profile.slots) {
-      profile = { ...profile, slots: decision.slots };
-      log.info('offering a new number of slots', { slots: decision.slots });
-      worker.updateProfile(profile);
-    }
-    const late = overdue(governor?.tasks() ?? [], now(), settings.suspendLimitSeconds);
-    if (late.length > 0) {
-      const limit = settings.suspendLimitSeconds;
-      const held = limit < 120 ? `${limit} s` : `${Math.round(limit / 60)} min`;
-      for (const t of late) t.note = `given back: held more than ${held} (${decision.reason})`;
-      worker.handBack(
-        late.map((t) => ({ job_id: t.spec.jobId, index: t.spec.index, attempt: t.spec.attempt })),
-        'suspended',
-      );
-    }
+    profile = (await applier?.apply(decision, settings, profile)) ?? profile;
   }
 
   /** One look at the machine; what goes wrong is logged and shown, and the next look retries. */

@@ -13,6 +13,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { DonationTotals, HistoryEntry, Page, PageRequest } from '../../shared/api.ts';
+import type { TaskOutcome } from '../worker/executor.ts';
+import type { GovernedTask } from './governor.ts';
 
 /** About 3,000 entries. */
 export const HISTORY_MAX_BYTES = 1_000_000;
@@ -34,6 +36,39 @@ interface StoredTotals {
   cpuSeconds: number;
   /** By local date, YYYY-MM-DD. */
   days: Record<string, { tasks: number; cpuSeconds: number }>;
+}
+
+/**
+ * The history entry of a task that ended, and whether it counts as donated (it ran to its end);
+ * undefined for a task that never started (refused, or given back before it could).
+ */
+export function historyEntry(
+  task: GovernedTask,
+  outcome: TaskOutcome,
+  manager: string,
+): { entry: HistoryEntry; counted: boolean } | undefined {
+  if (task.startedAt === undefined) return undefined;
+  const note =
+    task.note ??
+    outcome.stopped ??
+    outcome.error ??
+    (outcome.cancelled ? 'stopped: cancelled by the manager' : undefined);
+  const { spec } = task;
+  const entry: HistoryEntry = {
+    jobId: spec.jobId,
+    index: spec.index,
+    attempt: spec.attempt,
+    command: spec.command,
+    ...(spec.owner === undefined ? {} : { submitter: spec.owner }),
+    manager,
+    startedAt: task.startedAt,
+    durationMs: outcome.durationMs,
+    exitCode: outcome.exitCode,
+    signal: outcome.signal,
+    ...(outcome.cpuSeconds === undefined ? {} : { cpuSeconds: outcome.cpuSeconds }),
+    ...(note === undefined ? {} : { note }),
+  };
+  return { entry, counted: !outcome.cancelled };
 }
 
 export const historyDir = (dataDir: string): string => join(dataDir, 'history');

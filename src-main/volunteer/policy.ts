@@ -170,3 +170,14 @@ export function overdue<T extends { heldSince: number | undefined }>(
 ): T[] {
   return tasks.filter((t) => t.heldSince !== undefined && now - t.heldSince >= limitSeconds * 1000);
 }
+
+/** Why the owner refuses a task (a blocked job or submitter), or undefined when it may run. */
+export function refusal(
+  settings: Pick<PolicySettings, 'blockedJobs' | 'blockedSubmitters'>,
+  task: { jobId: number; owner?: string },
+): string | undefined {
+  if (settings.blockedJobs.includes(task.jobId)) return `job ${task.jobId} is blocked`;
+  if (task.owner !== undefined && settings.blockedSubmitters.includes(task.owner))
+    return `${task.owner} is blocked`;
+  return undefined;
+}

@@ -1,8 +1,6 @@
 // Runs the tasks of Kestrel jobs on this worker: `COMMAND INDEX` through the platform shell, in
 // its own process group and working directory (in a sandbox where there is one), with an
 // environment of its own, keeping only the tail of its output.
-import { mkdirSync } from 'node:fs';
-import { rm, rmdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import {
   createHostConfinement,
@@ -13,13 +11,13 @@ import { findCgroupBase } from './host-tree.ts';
 import { probeSandbox, type Exposure, type Isolation } from './sandbox.ts';
 import type { TaskUsage } from './task-usage.ts';
 import { passEnvProblem, taskEnvironment } from './task-env.ts';
+import { makeWorkDir, removeWorkDir } from './work-dir.ts';
 import {
   createTail,
   message,
   startProcess,
   type ProcessEnd,
   type ProcessRun,
-  type Tail,
 } from './shell-process.ts';
 
 export interface ExecutorOptions {
@@ -126,28 +124,6 @@ function validateTask(task: TaskSpec): string | undefined {
   }
   if (task.ramMb !== undefined && !(task.ramMb >= 0)) return 'ramMb must be a number ≥ 0';
   return undefined;
-}
-
-// Synchronous so that `pid` is known when run() returns; creating a directory is cheap.
-function makeWorkDir(dir: string): string | undefined {
-  try {
-    mkdirSync(dir, { recursive: true });
-    return undefined;
-  } catch (err) {
-    return message(err);
-  }
-}
-
-async function removeWorkDir(dirs: string[], jobDir: string, stderr: Tail): Promise<void> {
-  try {
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
-    // Other tasks of the job may still use the job directory: it goes only once empty.
-    await rmdir(jobDir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT') return;
-    stderr.note(`[kestrel] could not remove working directory: ${message(err)}`);
-  }
 }
 
 function checkOptions(options: ExecutorOptions): void {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_METHODS, type VolunteerSnapshot } from '../../../../shared/api.ts';
 import { createVolunteerApi } from '../../../../src-main/volunteer/api.ts';
-import { createVolunteer, type Volunteer } from '../../../../src-main/volunteer/controller.ts';
+import { createVolunteer } from '../../../../src-main/volunteer/controller.ts';
+import type { Volunteer } from '../../../../src-main/volunteer/volunteer.ts';
 
 let volunteer: Volunteer | undefined;
 afterEach(async () => {

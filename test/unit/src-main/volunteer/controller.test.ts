@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { VolunteerSnapshot } from '../../../../shared/api.ts';
+import { createVolunteer } from '../../../../src-main/volunteer/controller.ts';
 import {
-  createVolunteer,
   defaultName,
   VolunteerError,
   type Volunteer,
   type VolunteerOptions,
-} from '../../../../src-main/volunteer/controller.ts';
+} from '../../../../src-main/volunteer/volunteer.ts';
 import { DEFAULT_SETTINGS, SettingsError } from '../../../../src-main/volunteer/settings.ts';
 import { freePort } from '../../../harness/free-port.ts';
 import { until } from '../../../harness/task-output.ts';

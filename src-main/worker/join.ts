@@ -71,7 +71,7 @@ function joinFailure(error: unknown, where: string, pinned: boolean): JoinError 
     case 'tls_required':
       return new JoinError(
         'unreachable',
-        'the server offers no encryption (STARTTLS), so nothing secret was sent: check the address',
+        `${e.message}; nothing secret was sent: check the address`,
         where,
         e,
       );

@@ -222,6 +222,16 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
       });
   }
 
+  function makeObserver(): Observer {
+    const probes = defaultProbes({
+      idleSource: settings.idleSource,
+      idleSeconds: options.idleSeconds,
+      onBattery: options.onBattery,
+      env: options.env,
+    });
+    return createObserver({ ...probes, ...options.probes }, log);
+  }
+
   /** Reads the account; false (and `configured` false) when the machine has not joined yet. */
   async function readAccount(): Promise<boolean> {
     const config = loadWorkerConfig(options.flags ?? {}, options.env, options.configPath);
@@ -251,18 +261,7 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
           store = createSettingsStore(config.dataDir);
           settings = store.load();
         }
-        observer = createObserver(
-          {
-            ...defaultProbes({
-              idleSource: settings.idleSource,
-              idleSeconds: options.idleSeconds,
-              onBattery: options.onBattery,
-              env: options.env,
-            }),
-            ...options.probes,
-          },
-          log,
-        );
+        observer = makeObserver();
         if (!(await readAccount())) {
           publish();
           return;
@@ -283,7 +282,9 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
       if (!store) throw new VolunteerError('settings cannot be saved before the volunteer starts');
       const next = mergeSettings(settings, patch);
       store.save(next);
+      const sourceChanged = next.idleSource !== settings.idleSource;
       settings = next;
+      if (sourceChanged) observer = makeObserver();
       await step();
       return snapshot();
     });

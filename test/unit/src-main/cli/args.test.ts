@@ -42,4 +42,31 @@ describe('command line', () => {
       '--allow-plaintext',
     ]);
   });
+
+  it('turns worker preference flags into the same config keys', () => {
+    const { flags, positionals } = parse([
+      'worker',
+      'history',
+      '--only-when-idle',
+      '--cpu-time-limit',
+      '50',
+      '--schedule',
+      'sat-sun 0-24',
+      '--blocked-submitters',
+      'a@pool, b@pool',
+      '--blocked-jobs',
+      '17,42',
+      '--idle-source',
+      'logind',
+    ]);
+    expect(positionals).toEqual(['history']);
+    expect(flags).toMatchObject({
+      onlyWhenIdle: true,
+      cpuTimeLimit: 50,
+      schedule: [{ from: 0, to: 24 }, null, null, null, null, null, { from: 0, to: 24 }],
+      blockedSubmitters: ['a@pool', 'b@pool'],
+      blockedJobs: [17, 42],
+      idleSource: 'logind',
+    });
+  });
 });

@@ -51,4 +51,21 @@ describe('configuration', () => {
       expect(error).toMatchObject({ missing: ['password'], hint: 'the account' });
     }
   });
+
+  it('takes a worker’s preferences under the desktop settings’ names, with their ranges', () => {
+    const file = configFile({
+      onlyWhenIdle: true,
+      otherCpuLimit: 25,
+      schedule: [null, { from: 18, to: 8 }, null, null, null, null, null],
+      blockedSubmitters: ['mallory@pool'],
+    });
+    expect(loadConfig({}, {}, file)).toMatchObject({
+      onlyWhenIdle: true,
+      otherCpuLimit: 25,
+      blockedSubmitters: ['mallory@pool'],
+    });
+    expect(() => loadConfig({}, {}, configFile({ otherCpuLimit: 200 }))).toThrow(/otherCpuLimit/);
+    // The desktop's own settings are not a headless worker's.
+    expect(() => loadConfig({}, {}, configFile({ startAtLogin: true }))).toThrow(/startAtLogin/);
+  });
 });

@@ -1,22 +1,10 @@
-// Main's side of the IPC contract in shared/ipc.ts: one handler per invoke channel, each reply
-// an envelope, and only for the app's own window (a frame it did not load gets nothing).
+// Main's side of the API in shared/api.ts over Electron IPC: one ipcMain handler per method,
+// each reply an envelope, and only for the app's own window (a frame it did not load gets
+// nothing). Methods this side does not serve answer `unavailable`.
 import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import {
-  INVOKE,
-  type InvokeChannel,
-  type InvokeContract,
-  type IpcError,
-  type IpcReply,
-} from '../../shared/ipc.ts';
-import type { Volunteer } from '../volunteer/controller.ts';
+import { API_METHODS, type ApiError, type ApiHandlers, type ApiReply } from '../../shared/api.ts';
 
-type Handlers = {
-  [C in InvokeChannel]: (
-    ...args: InvokeContract[C]['args']
-  ) => Promise<InvokeContract[C]['result']>;
-};
-
-function toIpcError(error: unknown): IpcError {
+function toApiError(error: unknown): ApiError {
   const code = (error as { code?: unknown } | null)?.code;
   return {
     code: typeof code === 'string' ? code : 'internal',
@@ -31,30 +19,26 @@ function fromOwnWindow(event: IpcMainInvokeEvent, own: WebContents | undefined):
 
 /** Registers the handlers; returns the function that removes them. */
 export function registerIpc(
-  volunteer: Volunteer,
+  handlers: ApiHandlers,
   ownContents: () => WebContents | undefined,
 ): () => void {
-  const handlers: Handlers = {
-    [INVOKE.volunteerGetState]: async () => volunteer.snapshot(),
-    // The patch comes from the renderer: setSettings validates it before anything is saved.
-    [INVOKE.volunteerSetSettings]: (patch) => volunteer.setSettings(patch),
-    [INVOKE.volunteerPause]: () => volunteer.pause(),
-    [INVOKE.volunteerResume]: () => volunteer.resume(),
-  };
-  for (const [channel, handler] of Object.entries(handlers)) {
-    const call = handler as (...args: unknown[]) => Promise<unknown>;
-    ipcMain.handle(channel, async (event, ...args): Promise<IpcReply<unknown>> => {
+  for (const method of API_METHODS) {
+    const handler = handlers[method] as ((...args: unknown[]) => Promise<unknown>) | undefined;
+    ipcMain.handle(method, async (event, ...args): Promise<ApiReply<unknown>> => {
       if (!fromOwnWindow(event, ownContents())) {
-        return { ok: false, error: { code: 'forbidden', message: `${channel}: not our window` } };
+        return { ok: false, error: { code: 'forbidden', message: `${method}: not our window` } };
       }
+      if (!handler)
+        return { ok: false, error: { code: 'unavailable', message: `${method}: not served here` } };
       try {
-        return { ok: true, result: await call(...args) };
+        // The arguments come from the renderer: each handler checks its own.
+        return { ok: true, result: await handler(...args) };
       } catch (error) {
-        return { ok: false, error: toIpcError(error) };
+        return { ok: false, error: toApiError(error) };
       }
     });
   }
   return () => {
-    for (const channel of Object.keys(handlers)) ipcMain.removeHandler(channel);
+    for (const method of API_METHODS) ipcMain.removeHandler(method);
   };
 }

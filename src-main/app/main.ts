@@ -3,8 +3,9 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { app, BrowserWindow, powerMonitor } from 'electron';
-import { PUSH, type VolunteerSnapshot } from '../../shared/ipc.ts';
+import type { VolunteerSnapshot } from '../../shared/api.ts';
 import { createLogger } from '../common/log.ts';
+import { createVolunteerApi } from '../volunteer/api.ts';
 import { createVolunteer } from '../volunteer/controller.ts';
 import { registerIpc } from './ipc-handlers.ts';
 import { createAppTray } from './tray.ts';
@@ -72,7 +73,10 @@ async function runVolunteer(): Promise<void> {
   const tray = createAppTray((action) => {
     switch (action) {
       case 'pause':
-        volunteer.pause().catch(logFailure('could not pause'));
+        volunteer.pause('suspend').catch(logFailure('could not pause'));
+        return;
+      case 'pause-after':
+        volunteer.pause('finish').catch(logFailure('could not pause'));
         return;
       case 'resume':
         volunteer.resume().catch(logFailure('could not resume'));
@@ -88,7 +92,7 @@ async function runVolunteer(): Promise<void> {
 
   function render(snapshot: VolunteerSnapshot): void {
     tray.render(snapshot);
-    window?.webContents.send(PUSH.volunteerChanged, snapshot);
+    window?.webContents.send('volunteer:changed', snapshot);
     if (snapshot.settings.startAtLogin !== openAtLogin) {
       openAtLogin = snapshot.settings.startAtLogin;
       // macOS and Windows only; Electron does nothing here on Linux.
@@ -98,7 +102,8 @@ async function runVolunteer(): Promise<void> {
 
   volunteer.on('changed', render);
   render(volunteer.snapshot());
-  const unregisterIpc = registerIpc(volunteer, () => window?.webContents);
+  const api = createVolunteerApi(volunteer, { version: app.getVersion() });
+  const unregisterIpc = registerIpc(api.handlers, () => window?.webContents);
   app.on('second-instance', showWindow);
   app.on('before-quit', (event) => {
     quitting = true;

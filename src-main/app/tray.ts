@@ -7,7 +7,7 @@ import {
   type MenuItemConstructorOptions,
   type NativeImage,
 } from 'electron';
-import type { VolunteerSnapshot, VolunteerState } from '../../shared/ipc.ts';
+import type { VolunteerSnapshot, VolunteerState } from '../../shared/api.ts';
 import { trayIconPng } from '../tray/icon.ts';
 import { trayModel, type TrayAction, type TrayMenuItem } from '../tray/menu-model.ts';
 

@@ -2,7 +2,7 @@
 // image of HiDPI screens) without binaries in the repository: idle is a grey disc, working a
 // green one, paused an amber disc with a pause sign, offline a red ring with nothing inside.
 import { crc32, deflateSync } from 'node:zlib';
-import type { VolunteerState } from '../../shared/ipc.ts';
+import type { VolunteerState } from '../../shared/api.ts';
 
 export type TrayIconSize = 16 | 32;
 

@@ -1,8 +1,9 @@
 // What the tray shows for a volunteer snapshot: the menu as data (the Electron shell turns it
 // into a native menu as is) and the tooltip. Rebuilt from scratch on every change.
-import type { VolunteerReason, VolunteerSnapshot } from '../../shared/ipc.ts';
+import type { VolunteerReason, VolunteerSnapshot } from '../../shared/api.ts';
 
-export type TrayAction = 'pause' | 'resume' | 'open' | 'quit';
+/** `pause`: pause now (suspend); `pause-after`: finish the current tasks, then pause. */
+export type TrayAction = 'pause' | 'pause-after' | 'resume' | 'open' | 'quit';
 
 export interface TrayMenuItem {
   label: string;
@@ -18,8 +19,14 @@ export interface TrayModel {
 
 const PAUSED_BECAUSE: Readonly<Record<Exclude<VolunteerReason, 'ok'>, string>> = {
   paused: 'Paused',
+  schedule: 'Paused outside your computing hours',
   user_active: 'Waiting until you are away',
+  idle_unknown: 'Waiting: cannot tell when you are away',
   on_battery: 'Paused while on battery',
+  battery_low: 'Paused: battery low',
+  memory_low: 'Paused: memory is low',
+  cpu_busy: 'Paused while other programs are busy',
+  memory_full: 'No new tasks: memory is full',
 };
 
 /** Windows cuts tray tooltips at 127 characters (NOTIFYICONDATA szTip is 128 with its NUL). */
@@ -35,6 +42,7 @@ export function statusLine(snapshot: VolunteerSnapshot): string {
   const { state, reason, running } = snapshot;
   switch (state) {
     case 'offline':
+      if (!snapshot.configured) return 'Not in a pool yet: open Kestrel to join one';
       return snapshot.error ? `Offline: ${snapshot.error}` : 'Offline';
     case 'working':
       return `Working on ${tasks(running)}`;
@@ -42,6 +50,8 @@ export function statusLine(snapshot: VolunteerSnapshot): string {
       return 'Idle, waiting for tasks';
     case 'paused': {
       const why = reason === 'ok' ? 'Paused' : PAUSED_BECAUSE[reason];
+      const { suspended } = snapshot;
+      if (suspended > 0) return `${why} (${tasks(suspended)} suspended)`;
       return running > 0 ? `${why} (finishing ${tasks(running)})` : why;
     }
   }
@@ -51,15 +61,18 @@ export function trayModel(snapshot: VolunteerSnapshot): TrayModel {
   const status = statusLine(snapshot);
   const pool = snapshot.manager ? ` for ${snapshot.manager}` : '';
   // The volunteer's own pause is a setting: it shows as Resume whatever the connection does.
-  const toggle: TrayMenuItem = snapshot.settings.paused
-    ? { label: 'Resume', enabled: true, action: 'resume' }
-    : { label: 'Pause', enabled: true, action: 'pause' };
+  const toggle: TrayMenuItem[] = snapshot.settings.paused
+    ? [{ label: 'Resume', enabled: true, action: 'resume' }]
+    : [
+        { label: 'Pause now', enabled: true, action: 'pause' },
+        { label: 'Finish current tasks, then pause', enabled: true, action: 'pause-after' },
+      ];
   return {
     tooltip: clip(`Kestrel volunteer${pool}\n${status}`, TOOLTIP_MAX),
     items: [
       { label: clip(status, 80), enabled: false },
       { label: '', enabled: false, type: 'separator' },
-      toggle,
+      ...toggle,
       { label: 'Open Kestrel…', enabled: true, action: 'open' },
       { label: '', enabled: false, type: 'separator' },
       { label: 'Quit Kestrel', enabled: true, action: 'quit' },

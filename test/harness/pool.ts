@@ -13,6 +13,8 @@ import { uniqueUser, type TestXmppServer } from './xmpp-server.ts';
 export interface WorkerSpec {
   provides?: string[];
   slots?: number;
+  /** More `kestrel worker` flags (its preferences, such as --blocked-submitters). */
+  args?: string[];
 }
 
 export type Reply = Record<string, unknown> & { type: string };
@@ -106,6 +108,7 @@ export async function createPool(
       const args = ['worker', '--name', name, '--slots', String(spec.slots ?? 2)];
       args.push('--expose', TEST_EXPOSE);
       if (spec.provides) args.push('--provides', spec.provides.join(','));
+      if (spec.args) args.push(...spec.args);
       const worker = startKestrel(`worker ${name}`, args, env(`${user}@${server.domain}`));
       workers.set(name, worker);
       workerJids.set(name, `${user}@${server.domain}/${name}`);

@@ -8,7 +8,7 @@ import { createManagerService } from '../../manager/service.ts';
 import { openManagerStore } from '../../manager/store.ts';
 import { createConnection } from '../../xmpp/connection.ts';
 import { intOption, type Parsed } from '../args.ts';
-import { loadConfig, requireKeys, serviceUrl } from '../config.ts';
+import { loadConfig, requireKeys, serviceUrl } from '../../common/config.ts';
 import { loginFailure } from '../login-failure.ts';
 import { untilSignal } from '../signals.ts';
 

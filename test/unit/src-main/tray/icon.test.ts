@@ -1,6 +1,6 @@
 import { crc32, inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import type { VolunteerState } from '../../../../shared/ipc.ts';
+import type { VolunteerState } from '../../../../shared/api.ts';
 import { TRAY_COLOURS, trayIconPng } from '../../../../src-main/tray/icon.ts';
 
 interface Decoded {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { VolunteerSnapshot } from '../../../../shared/ipc.ts';
+import type { VolunteerSnapshot } from '../../../../shared/api.ts';
 import { statusLine, TOOLTIP_MAX, trayModel } from '../../../../src-main/tray/menu-model.ts';
 import { DEFAULT_SETTINGS } from '../../../../src-main/volunteer/settings.ts';
 
@@ -11,7 +11,13 @@ const snapshot = (over: Partial<VolunteerSnapshot> = {}): VolunteerSnapshot => (
   manager: 'manager@pool.example',
   jid: 'alice@pool.example/desk',
   error: undefined,
+  configured: true,
   settings: { ...DEFAULT_SETTINGS },
+  tasks: [],
+  suspended: 0,
+  totals: { tasks: 0, cpuHours: 0, today: { tasks: 0, cpuHours: 0 }, days: [] },
+  isolation: { kind: 'bubblewrap', detail: 'bubblewrap sandbox' },
+  idle: { source: 'electron', available: true, detail: 'Electron', idleSeconds: 5 },
   ...over,
 });
 
@@ -27,6 +33,13 @@ describe('tray menu model', () => {
       { state: 'paused', reason: 'on_battery', running: 1 },
       'Paused while on battery (finishing 1 task)',
     ],
+    [{ state: 'paused', reason: 'paused', running: 2, suspended: 2 }, 'Paused (2 tasks suspended)'],
+    [
+      { state: 'paused', reason: 'cpu_busy', running: 1, suspended: 1 },
+      'Paused while other programs are busy (1 task suspended)',
+    ],
+    [{ state: 'paused', reason: 'schedule' }, 'Paused outside your computing hours'],
+    [{ state: 'offline', configured: false }, 'Not in a pool yet: open Kestrel to join one'],
     [{ state: 'offline' }, 'Offline'],
     [{ state: 'offline', error: 'authentication failed' }, 'Offline: authentication failed'],
   ] as const)('%j reads “%s”', (over, line) => {
@@ -42,6 +55,7 @@ describe('tray menu model', () => {
       'status',
       'separator',
       'pause',
+      'pause-after',
       'open',
       'separator',
       'quit',
@@ -60,7 +74,7 @@ describe('tray menu model', () => {
 
   it('offers Pause when the policy (not the volunteer) holds work back', () => {
     const { items } = trayModel(snapshot({ state: 'paused', reason: 'user_active' }));
-    expect(items[2]).toEqual({ label: 'Pause', enabled: true, action: 'pause' });
+    expect(items[2]).toEqual({ label: 'Pause now', enabled: true, action: 'pause' });
   });
 
   it('keeps the tooltip within what Windows shows, and says so with an ellipsis', () => {

@@ -240,6 +240,13 @@ class Connection extends EventEmitter<ConnectionEvents> implements XmppConnectio
     this.#jid = entity.jid?.toString();
     await this.#roster.load(LOGIN_TIMEOUT_MS);
     await entity.send(this.#presenceStanza());
+    if (this.#stopped) return;
+    if (generation !== this.#generation) {
+      throw new XmppError('connect_failed', 'connection lost during login');
+    }
+    // We may send from here on: peers that see our presence answer at once (a manager's
+    // presence makes a worker send its profile), and the stream keeps everything in order.
+    this.#state = 'online';
     // Any answer will do (an error too: a server without XEP-0199 still answers in order).
     const ping = xml(
       'iq',
@@ -251,7 +258,6 @@ class Connection extends EventEmitter<ConnectionEvents> implements XmppConnectio
     if (generation !== this.#generation) {
       throw new XmppError('connect_failed', 'connection lost during login');
     }
-    this.#state = 'online';
     this.#backoffMs = BACKOFF_MIN_MS;
     const reconnected = this.#lostAt > 0;
     const event = {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { JOIN_ERROR_CODES, JoinRequest } from '../../shared/api.ts';
 import { loadConfig, serviceUrl, type Config } from '../common/config.ts';
 import { bareJid, domainOf, localOf } from '../common/jid.ts';
-import { parseInviteLink } from '../head/invite-link.ts';
+import { parseInviteLink } from '../../shared/invite-link.ts';
 import { createConnection } from '../xmpp/connection.ts';
 import { toLoginError, XmppError } from '../xmpp/errors.ts';
 import { registerWithInvite } from '../xmpp/register.ts';

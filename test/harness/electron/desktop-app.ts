@@ -7,10 +7,11 @@
 // the test clicks tray items, sets the idle time, closes the window, launches a second instance.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BrowserContext, Page, Route } from 'playwright-core';
+import type { VolunteerSettings } from '../../../shared/api.ts';
 import { bundlePreload } from './preload-bundle.ts';
 import type { FromMain, MenuItemView, ToMain } from './wire.ts';
 
@@ -31,10 +32,25 @@ export interface DesktopUser {
   remove(): void;
 }
 
-export function createDesktopUser(): DesktopUser {
+/**
+ * What a volunteer who shares the test machine with other engineers would set: their load and
+ * memory are not ours to give way to, and the machine has no battery anyway.
+ */
+export const SHARED_MACHINE: Partial<VolunteerSettings> = {
+  notOnBattery: false,
+  otherCpuLimit: 0,
+  minFreeMemoryPercent: 0,
+  maxMemoryPercent: 100,
+};
+
+/** A fresh user, with these preferences saved as the volunteer view would have saved them. */
+export function createDesktopUser(
+  settings: Partial<VolunteerSettings> = SHARED_MACHINE,
+): DesktopUser {
   const home = mkdtempSync(join(tmpdir(), 'kestrel-desktop-'));
   const dataDir = join(home, '.local', 'share', 'kestrel');
   mkdirSync(dataDir, { recursive: true });
+  writeFileSync(join(dataDir, 'volunteer.json'), JSON.stringify(settings));
   return {
     home,
     keychain: randomBytes(32).toString('hex'),
@@ -205,7 +221,8 @@ export async function launchDesktop(options: {
       if (!answer.allowed) {
         view.deniedNavigations.push(url);
         changed();
-        await r.abort('blockedbyclient');
+        // ERR_ABORTED commits no error page: the page stays, as after Electron's preventDefault.
+        await r.abort('aborted');
         return;
       }
     }

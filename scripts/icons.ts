@@ -4,12 +4,11 @@
 // scripts/icon-files.ts packs them. Writes OUT_DIR (default build/): icons/NxN.png (Linux),
 // icon.ico (Windows), icon.icns (macOS). Nothing it makes is committed. The tray's icons are
 // drawn by the app itself at run time (src-main/tray/icon.ts).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
-import { ALL_SIZES, encodeIcns, encodeIco, ICON_FILES, LINUX_SIZES } from './icon-files.ts';
+import { ALL_SIZES, encodeIcns, encodeIco, ICON_FILES, LINUX_SIZES, png } from './icon-files.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const SOURCE = join(ROOT, 'assets', 'icon.svg');

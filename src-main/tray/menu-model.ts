@@ -75,12 +75,15 @@ export function trayModel(snapshot: VolunteerSnapshot): TrayModel {
   const status = statusLine(snapshot);
   const pool = snapshot.manager ? ` for ${snapshot.manager}` : '';
   // The volunteer's own pause is a setting: it shows as Resume whatever the connection does.
-  const toggle: TrayMenuItem[] = snapshot.settings.paused
-    ? [{ label: 'Resume', enabled: true, action: 'resume' }]
-    : [
-        { label: 'Pause now', enabled: true, action: 'pause' },
-        { label: 'Finish current tasks, then pause', enabled: true, action: 'pause-after' },
-      ];
+  // Before joining a pool there is nothing to pause.
+  const toggle: TrayMenuItem[] = !snapshot.configured
+    ? []
+    : snapshot.settings.paused
+      ? [{ label: 'Resume', enabled: true, action: 'resume' }]
+      : [
+          { label: 'Pause now', enabled: true, action: 'pause' },
+          { label: 'Finish current tasks, then pause', enabled: true, action: 'pause-after' },
+        ];
   return {
     state: trayState(snapshot),
     tooltip: clip(`Kestrel volunteer${pool}\n${status}`, TOOLTIP_MAX),

@@ -77,6 +77,17 @@ describe('tray menu model', () => {
     }
   });
 
+  it('offers no pause before the volunteer has joined a pool', () => {
+    const { items } = trayModel(snapshot({ state: 'offline', configured: false }));
+    expect(items.map((i) => i.type ?? i.action ?? 'status')).toEqual([
+      'status',
+      'separator',
+      'open',
+      'separator',
+      'quit',
+    ]);
+  });
+
   it('offers Pause when the policy (not the volunteer) holds work back', () => {
     const { items } = trayModel(snapshot({ state: 'paused', reason: 'user_active' }));
     expect(items[2]).toEqual({ label: 'Pause now', enabled: true, action: 'pause' });

@@ -19,7 +19,6 @@ interface AjvInstance {
 const config = yaml.load(readFileSync(join(ROOT, 'electron-builder.yml'), 'utf8')) as {
   directories: { buildResources: string; output: string };
   files: string[];
-  extraMetadata: { main: string };
   afterPack: string;
   protocols: { name: string; schemes: string[] }[];
   linux: { target: string[]; icon: string };
@@ -63,8 +62,11 @@ describe('electron-builder.yml', () => {
     const app = JSON.parse(readFileSync(join(ROOT, 'tsconfig.app.json'), 'utf8')) as {
       compilerOptions: { outDir: string; rootDir: string };
     };
-    // tsc -p tsconfig.app.json writes src-main/app/main.ts to OUT_DIR/src-main/app/main.js.
-    expect(config.extraMetadata.main).toBe(`${app.compilerOptions.outDir}/src-main/app/main.js`);
+    // tsc -p tsconfig.app.json writes src-main/app/main.ts to OUT_DIR/src-main/app/main.js, and
+    // Electron starts package.json's main (packaged, and with `electron .`).
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { main: string };
+    expect(pkg.main).toBe(`${app.compilerOptions.outDir}/src-main/app/main.js`);
+    expect(config).not.toHaveProperty('extraMetadata');
     expect(config.files).toContain('dist/**/*');
     expect(existsSync(join(ROOT, 'dist', 'renderer'))).toBe(true); // npm ci builds it
     const hook = (await import(join(ROOT, config.afterPack))) as { default: unknown };

@@ -211,4 +211,43 @@ describe('the desktop app as a volunteer, against a real head node', () => {
     await shown(window.getByRole('button', { name: 'Unblock maria@lab.example' }));
     await shown(poolRow());
   });
+
+  it('computes only while its owner is away, by Electron’s idle time: input suspends the task, absence resumes it', async () => {
+    const bob = await head.userConfig('bob');
+    const submitted = await head.kestrel([
+      'submit',
+      '--config',
+      bob,
+      '--json',
+      'sleep 600',
+      '--queue',
+      '1',
+    ]);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const task = running().filter({ hasText: 'bob@lab.example' });
+    await shown(task.filter({ hasText: 'running' }));
+
+    // The owner is at the keyboard (powerMonitor says 0 s since the last input).
+    app!.setPower({ idleSeconds: 0 });
+    await window.getByLabel('Only when I am away', { exact: true }).check();
+    await window.getByLabel('Away after', { exact: true }).fill('60');
+    await window.getByRole('button', { name: 'Save preferences' }).click();
+    await shown(heading('Waiting'));
+    await shown(
+      window.getByText(/Someone is using this computer; tasks go on after 1m 00s without input/),
+    );
+    await shown(task.filter({ hasText: 'suspended' }));
+    await trayStatus('Waiting until you are away (1 task suspended)');
+    await shown(poolRow().filter({ hasText: 'paused' }));
+
+    app!.setPower({ idleSeconds: 600 });
+    await shown(
+      window.getByText(
+        'Idle time from the desktop’s idle time (Electron powerMonitor); last input 10m 00s ago.',
+      ),
+    );
+    await shown(heading('Working'));
+    await shown(task.filter({ hasText: 'running' }));
+    await trayStatus('Working on 1 task');
+  });
 });

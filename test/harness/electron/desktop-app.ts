@@ -10,17 +10,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { BrowserContext, Page, Route } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import type { VolunteerSettings } from '../../../shared/api.ts';
 import { bundlePreload } from './preload-bundle.ts';
+import { createWindowPages, type WindowView } from './window-pages.ts';
 import type { FromMain, MenuItemView, ToMain } from './wire.ts';
+
+export type { WindowView };
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const NODE = join(ROOT, 'node_modules/.bin/node');
 const MAIN = join(ROOT, 'src-main/app/main.ts');
 const REGISTER = new URL('./register.ts', import.meta.url).href;
-/** Where app://kestrel/… is shown in Chromium; every request there goes to the app's handler. */
-const ORIGIN = 'https://kestrel.app.invalid';
 
 /** A user of the machine: a home directory and a keychain, kept across launches. */
 export interface DesktopUser {
@@ -58,18 +59,6 @@ export function createDesktopUser(
     dataDir,
     remove: () => rmSync(home, { recursive: true, force: true }),
   };
-}
-
-export interface WindowView {
-  readonly id: number;
-  readonly options: Record<string, unknown>;
-  page: Page | undefined;
-  visible: boolean;
-  loaded: boolean;
-  /** Popups the page opened and the app's window-open handler refused. */
-  deniedPopups: string[];
-  /** Navigations the app's will-navigate handler refused. */
-  deniedNavigations: string[];
 }
 
 export interface TrayView {
@@ -177,103 +166,7 @@ export async function launchDesktop(options: {
       toMain(make(id));
     });
   }
-  const toAppUrl = (url: string) => `app://kestrel${url.slice(ORIGIN.length)}`;
-  const fromAppUrl = (url: string) => url.replace(/^app:\/\/kestrel/, ORIGIN);
-
-  async function invoke(windowId: number, channel: string, args: unknown[], topFrame: boolean) {
-    const result = await ask<Extract<FromMain, { type: 'ipc:result' }>>((callId) => ({
-      type: 'ipc:invoke',
-      callId,
-      windowId,
-      channel,
-      args,
-      topFrame,
-    }));
-    // As Electron's ipcRenderer.invoke: a handler that throws rejects the call.
-    if (!result.ok) throw new Error(`Error invoking remote method '${channel}': ${result.error}`);
-    return result.value;
-  }
-
-  async function route(view: WindowView, r: Route): Promise<void> {
-    const request = r.request();
-    const url = request.url();
-    if (url.startsWith(`${ORIGIN}/`)) {
-      const answer = await ask<Extract<FromMain, { type: 'protocol:response' }>>((reqId) => ({
-        type: 'protocol:request',
-        reqId,
-        url: toAppUrl(url),
-        method: request.method(),
-      }));
-      await r.fulfill({
-        status: answer.status,
-        headers: Object.fromEntries(answer.headers),
-        body: Buffer.from(answer.body),
-      });
-      return;
-    }
-    if (request.isNavigationRequest() && request.frame() === view.page?.mainFrame()) {
-      const answer = await ask<Extract<FromMain, { type: 'navigate:answer' }>>((reqId) => ({
-        type: 'navigate:ask',
-        reqId,
-        windowId: view.id,
-        url,
-      }));
-      if (!answer.allowed) {
-        view.deniedNavigations.push(url);
-        changed();
-        // ERR_ABORTED commits no error page: the page stays, as after Electron's preventDefault.
-        await r.abort('aborted');
-        return;
-      }
-    }
-    // Nothing else leaves this machine in a test.
-    await r.abort('blockedbyclient');
-  }
-
-  async function load(view: WindowView, url: string, preloadPath: string | undefined) {
-    const page = await context.newPage();
-    view.page = page;
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') pageErrors.push(m.text());
-    });
-    page.on('popup', (popup) => {
-      void ask<Extract<FromMain, { type: 'window-open:answer' }>>((reqId) => ({
-        type: 'window-open:ask',
-        reqId,
-        windowId: view.id,
-        url: popup.url(),
-      })).then(async (answer) => {
-        if (answer.action === 'deny') {
-          view.deniedPopups.push(popup.url());
-          await popup.close();
-          changed();
-        }
-      });
-    });
-    await page.exposeBinding('__fakeElectronInvoke', (source, channel: string, args: unknown[]) =>
-      invoke(view.id, channel, args, source.frame === page.mainFrame()),
-    );
-    if (preloadPath !== undefined) await page.addInitScript({ content: preload });
-    await page.route('**/*', (r) => route(view, r));
-    try {
-      await page.goto(fromAppUrl(url));
-      view.loaded = true;
-      toMain({ type: 'window:loaded', id: view.id });
-    } catch (error) {
-      toMain({ type: 'window:loaded', id: view.id, error: (error as Error).message });
-    }
-    changed();
-  }
-
-  // Sends reach a page in order; one that is not loaded loses them, as in Electron.
-  let sends: Promise<unknown> = Promise.resolve();
-  function deliver(view: WindowView | undefined, channel: string, args: unknown[]): void {
-    const page = view?.page;
-    if (!page || !view.loaded) return;
-    const script = `globalThis.__fakeElectronEmit?.(${JSON.stringify(channel)}, ${JSON.stringify(args)})`;
-    sends = sends.then(() => page.evaluate(script)).catch(() => undefined);
-  }
+  const pages = createWindowPages({ context, preload, ask, toMain, changed, pageErrors });
 
   child.on('message', (message: FromMain) => {
     switch (message.type) {
@@ -290,7 +183,7 @@ export async function launchDesktop(options: {
         break;
       case 'window:load': {
         const view = windows.get(message.id);
-        if (view) void load(view, message.url, message.preload);
+        if (view) void pages.load(view, message.url, message.preload);
         break;
       }
       case 'window:show':
@@ -306,7 +199,7 @@ export async function launchDesktop(options: {
         break;
       }
       case 'webcontents:send':
-        deliver(windows.get(message.id), message.channel, message.args);
+        pages.deliver(windows.get(message.id), message.channel, message.args);
         break;
       case 'ipc:result':
         pending.get(message.callId)?.(message);
@@ -400,7 +293,7 @@ export async function launchDesktop(options: {
     invokeFromSubframe(channel, ...args) {
       const view = first();
       if (!view) throw new Error('no window');
-      return invoke(view.id, channel, args, false);
+      return pages.invoke(view.id, channel, args, false);
     },
     output: () => text,
     exited,

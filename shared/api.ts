@@ -154,6 +154,12 @@ export interface Isolation {
   kind: 'bubblewrap' | 'none';
   /** For people: what it protects, or why there is no sandbox. */
   detail: string;
+  /**
+   * Where the worker's password is kept when not in a file beside its data (the desktop app's
+   * keychain, e.g. "the system keychain (gnome_libsecret)"); absent: in joined.json or the
+   * config file.
+   */
+  credentials?: string;
 }
 
 export interface RunningTaskView {
@@ -374,6 +380,17 @@ export interface AppInfo {
   head?: { domain: string; xmppPort: number; manager: string; fingerprint?: string };
   /** Who the calls act as: on the head node's HTTP API, the head's admin account. */
   caller?: { jid: string; admin: boolean };
+  /** The desktop app: what it was asked to show before the page asked (later ones: `app:open`). */
+  open?: OpenRequest;
+}
+
+/**
+ * What the desktop app is asked to show: a view (the tray's "Submit job…" and "Pool…") or an
+ * invite link it was opened with (`kestrel://join?…`), for the volunteer to confirm.
+ */
+export interface OpenRequest {
+  view?: 'jobs' | 'pool' | 'volunteer';
+  link?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -414,6 +431,8 @@ export interface ApiEvents {
    * false, with why) or is back, after which views re-fetch what they show.
    */
   'app:connection': { online: boolean; message?: string };
+  /** The desktop app was asked to show something (a second launch, the tray). */
+  'app:open': OpenRequest;
 }
 
 export type ApiMethod = keyof ApiMethods;
@@ -452,6 +471,7 @@ export const API_EVENTS = [
   'jobs:finished',
   'pool:changed',
   'app:connection',
+  'app:open',
 ] as const satisfies readonly ApiEvent[];
 
 /** A side's implementation: any subset of the methods (others answer `unavailable`). */

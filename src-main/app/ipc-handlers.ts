@@ -1,16 +1,12 @@
-// Main's side of the API in shared/api.ts over Electron IPC: one ipcMain handler per method,
-// each reply an envelope, and only for the app's own window (a frame it did not load gets
-// nothing). Methods this side does not serve answer `unavailable`.
+// Main's side of the API in shared/api.ts over Electron IPC: one ipcMain handler per method (the
+// channel is the method's name, as the preload invokes it), each call run through the one
+// dispatcher every transport uses (src-main/api/dispatch.ts: arguments checked by
+// shared/api-schemas.ts, the reply an envelope), and only for the app's own window: another
+// window, or a frame inside ours, gets `forbidden`.
 import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import { API_METHODS, type ApiError, type ApiHandlers, type ApiReply } from '../../shared/api.ts';
-
-function toApiError(error: unknown): ApiError {
-  const code = (error as { code?: unknown } | null)?.code;
-  return {
-    code: typeof code === 'string' ? code : 'internal',
-    message: error instanceof Error ? error.message : String(error),
-  };
-}
+import { API_METHODS, type ApiHandlers, type ApiReply } from '../../shared/api.ts';
+import { dispatch } from '../api/dispatch.ts';
+import type { Logger } from '../common/log.ts';
 
 /** The top frame of our own window: not another window, not an iframe inside ours. */
 function fromOwnWindow(event: IpcMainInvokeEvent, own: WebContents | undefined): boolean {
@@ -21,21 +17,15 @@ function fromOwnWindow(event: IpcMainInvokeEvent, own: WebContents | undefined):
 export function registerIpc(
   handlers: ApiHandlers,
   ownContents: () => WebContents | undefined,
+  log: Logger,
 ): () => void {
   for (const method of API_METHODS) {
-    const handler = handlers[method] as ((...args: unknown[]) => Promise<unknown>) | undefined;
     ipcMain.handle(method, async (event, ...args): Promise<ApiReply<unknown>> => {
       if (!fromOwnWindow(event, ownContents())) {
+        log.warn('refused an IPC call from outside the window', { method });
         return { ok: false, error: { code: 'forbidden', message: `${method}: not our window` } };
       }
-      if (!handler)
-        return { ok: false, error: { code: 'unavailable', message: `${method}: not served here` } };
-      try {
-        // The arguments come from the renderer: each handler checks its own.
-        return { ok: true, result: await handler(...args) };
-      } catch (error) {
-        return { ok: false, error: toApiError(error) };
-      }
+      return dispatch(handlers, method, args, log);
     });
   }
   return () => {

@@ -1,46 +1,16 @@
-// The fields of the worker's preferences (shared/api.ts VolunteerSettings) with their ranges:
-// below both users, the settings file of the volunteer (volunteer/settings.ts, with the
-// defaults) and the config file of a headless worker (config.ts), so a key means the same in both.
-import { z } from 'zod';
+// The worker's preferences (shared/api.ts VolunteerSettings; their fields and ranges are in
+// shared/volunteer-settings.ts, which the renderer checks by too): below both users, the settings
+// file of the volunteer (volunteer/settings.ts, with the defaults) and the config file of a
+// headless worker (config.ts), so a key means the same in both.
 import type { WeekSchedule } from '../../shared/api.ts';
+import { settingsFields } from '../../shared/volunteer-settings.ts';
+
+export { settingsFields };
 
 export class SettingsError extends Error {
   readonly code = 'bad_settings';
   override readonly name = 'SettingsError';
 }
-
-const percent = (min: number) => z.int().min(min).max(100);
-const hour = z.number().min(0).max(24);
-const day = z.object({ from: hour, to: hour }).strict().nullable();
-
-/** Every preference, for the settings file and for a headless worker's config file. */
-export const settingsFields = {
-  paused: z.boolean(),
-  pauseMode: z.enum(['suspend', 'finish']),
-  onlyWhenIdle: z.boolean(),
-  idleSeconds: z.int().min(10).max(86_400),
-  idleSource: z.enum(['auto', 'dbus', 'logind', 'off']),
-  whenIdleUnknown: z.enum(['in_use', 'away']),
-  notOnBattery: z.boolean(),
-  minBatteryPercent: percent(0),
-  cpuCap: percent(10),
-  cpuTimeLimit: percent(10),
-  otherCpuLimit: percent(0),
-  schedule: z.tuple([day, day, day, day, day, day, day]).nullable(),
-  maxMemoryPercent: percent(10),
-  minFreeMemoryPercent: z.int().min(0).max(90),
-  suspendLimitSeconds: z
-    .int()
-    .min(1)
-    .max(30 * 86_400),
-  maxTaskSeconds: z
-    .int()
-    .min(0)
-    .max(30 * 86_400),
-  blockedSubmitters: z.array(z.string().regex(/^[^@/\s]+@[^@/\s]+$/, 'a bare JID (user@domain)')),
-  blockedJobs: z.array(z.int().min(1)),
-  startAtLogin: z.boolean(),
-};
 
 /**
  * The preferences a headless `kestrel worker` takes from its config file (and flags): all but

@@ -1,8 +1,10 @@
 // The volunteer as the renderer's API (shared/api.ts): the `volunteer:*` methods and `app:info`
 // as an ApiHandlers object, and its `volunteer:changed` pushes, so that a transport (the Electron
-// shell's IPC, a test) only carries them. Arguments come from the renderer: each is checked
-// (setSettings validates its patch; join and history their requests) before anything happens,
-// and a bad one is a rejected promise with a code, never a throw.
+// shell's IPC through src-main/api/dispatch.ts, a test) only carries them. Arguments come from
+// the renderer: each is checked (setSettings validates its patch; join and history their
+// requests) before anything happens, and a bad one is a rejected promise with a code, never a
+// throw. The volunteer's own refusals (a failed join, bad settings, not started yet) reach the
+// renderer as ApiFailures with their codes; anything else is a bug the dispatcher logs.
 import type {
   ApiEvents,
   ApiHandlers,
@@ -10,7 +12,10 @@ import type {
   PageRequest,
   PauseMode,
 } from '../../shared/api.ts';
-import type { Volunteer } from './volunteer.ts';
+import { ApiFailure } from '../api/errors.ts';
+import { SettingsError } from '../common/preferences.ts';
+import { JoinError } from '../worker/join.ts';
+import { VolunteerError, type Volunteer } from './volunteer.ts';
 
 export interface VolunteerApi {
   handlers: ApiHandlers;
@@ -19,9 +24,34 @@ export interface VolunteerApi {
 }
 
 /** A failure in the request itself, with the code the renderer shows as a bad field. */
-export class ApiRequestError extends Error {
-  readonly code = 'invalid_field';
+export class ApiRequestError extends ApiFailure {
   override readonly name = 'ApiRequestError';
+  constructor(message: string) {
+    super('invalid_field', message);
+  }
+}
+
+/** The volunteer's typed refusals, as the API's failures; anything else stays what it is. */
+function refused(error: unknown): unknown {
+  const known =
+    error instanceof JoinError || error instanceof SettingsError || error instanceof VolunteerError;
+  return known ? new ApiFailure(error.code, error.message) : error;
+}
+
+/** Each handler with the volunteer's refusals turned into ApiFailures. */
+function withCodes(handlers: ApiHandlers): ApiHandlers {
+  const out: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+  for (const [method, handler] of Object.entries(handlers)) {
+    const call = handler as (...args: unknown[]) => Promise<unknown>;
+    out[method] = async (...args) => {
+      try {
+        return await call(...args);
+      } catch (error) {
+        throw refused(error);
+      }
+    };
+  }
+  return out as ApiHandlers;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -61,7 +91,7 @@ function joinRequest(value: unknown): JoinRequest {
 
 function pauseMode(value: unknown): PauseMode {
   if (value === undefined) return 'suspend';
-  const mode = isObject(value) ? value.mode : undefined;
+  const mode = isObject(value) ? (value.mode ?? 'suspend') : undefined;
   if (mode !== 'suspend' && mode !== 'finish')
     throw new ApiRequestError(
       "mode must be 'suspend' (pause now) or 'finish' (finish current tasks, then pause)",
@@ -84,7 +114,7 @@ export function createVolunteerApi(volunteer: Volunteer, app: { version: string 
     'volunteer:join': async (request) => volunteer.join(joinRequest(request)),
   };
   return {
-    handlers,
+    handlers: withCodes(handlers),
     onChanged(listener) {
       volunteer.on('changed', listener);
       return () => void volunteer.off('changed', listener);

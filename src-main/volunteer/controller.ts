@@ -107,7 +107,10 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
       slots: decision?.slots ?? 0,
       tasks: governor?.tasks() ?? [],
       totals: history?.totals() ?? NO_TOTALS,
-      isolation: login?.isolation ?? probeSandbox(options.env).isolation,
+      isolation: {
+        ...(login?.isolation ?? probeSandbox(options.env).isolation),
+        ...(options.secrets ? { credentials: options.secrets.detail } : {}),
+      },
       idle: observer?.idle ?? { source: 'none', available: false, detail: 'not read yet' },
     });
   }
@@ -234,7 +237,12 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
 
   /** Reads the account; false (and `configured` false) when the machine has not joined yet. */
   async function readAccount(): Promise<boolean> {
-    const config = loadWorkerConfig(options.flags ?? {}, options.env, options.configPath);
+    const config = loadWorkerConfig(
+      options.flags ?? {},
+      options.env,
+      options.configPath,
+      options.secrets,
+    );
     dataDir = config.dataDir;
     try {
       account = requireKeys(
@@ -255,7 +263,12 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
     return serial(async () => {
       if (account || stopped) return;
       try {
-        const config = loadWorkerConfig(options.flags ?? {}, options.env, options.configPath);
+        const config = loadWorkerConfig(
+          options.flags ?? {},
+          options.env,
+          options.configPath,
+          options.secrets,
+        );
         // Settings first: they can be changed even while the machine has not joined a pool.
         if (!headless) {
           store = createSettingsStore(config.dataDir);
@@ -294,7 +307,7 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
     return serial(async () => {
       if (!dataDir) throw new VolunteerError('the volunteer has not started');
       if (account) throw new VolunteerError(`already joined as ${account.jid}`);
-      const joined = await joinPool(request, dataDir);
+      const joined = await joinPool(request, dataDir, options.secrets);
       log.info('joined a pool', { jid: joined.jid, manager: joined.manager });
       await readAccount();
       await step();

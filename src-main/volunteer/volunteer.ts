@@ -14,6 +14,7 @@ import type {
 import type { Config } from '../common/config.ts';
 import type { Logger } from '../common/log.ts';
 import type { ExecutorOptions } from '../worker/executor.ts';
+import type { SecretBox } from '../worker/joined-secret.ts';
 import type { Probes } from './observe.ts';
 
 export interface VolunteerOptions {
@@ -27,6 +28,8 @@ export interface VolunteerOptions {
   idleSeconds?(): number;
   /** Electron: powerMonitor.isOnBatteryPower. */
   onBattery?(): Promise<boolean>;
+  /** The desktop app's keychain (Electron safeStorage): the password is kept sealed by it. */
+  secrets?: SecretBox;
   /** Replace what is read from the machine (tests give fakes). */
   probes?: Partial<Probes>;
   /** XMPP resource, work directory and history name; default: this host's name. */

@@ -1,19 +1,21 @@
 // Joining a pool, for `kestrel worker --join` and the desktop app's join screen alike: with an
 // invite link, register this machine's own account with its one-time token (XEP-0445); with an
 // account entered by hand, check that it logs in. Either way the settings are kept in
-// DATA_DIR/joined.json (mode 0600), which later starts use when no config file is named.
+// DATA_DIR/joined.json (mode 0600), which later starts use when no config file is named; the
+// desktop app keeps the password sealed by the OS keychain beside it (joined-secret.ts).
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { JOIN_ERROR_CODES, JoinRequest } from '../../shared/api.ts';
 import { loadConfig, serviceUrl, type Config } from '../common/config.ts';
 import { bareJid, domainOf, localOf } from '../common/jid.ts';
-import { parseInviteLink } from '../head/invite-link.ts';
+import { parseInviteLink } from '../../shared/invite-link.ts';
 import { createConnection } from '../xmpp/connection.ts';
 import { toLoginError, XmppError } from '../xmpp/errors.ts';
 import { registerWithInvite } from '../xmpp/register.ts';
 import { isPin } from '../xmpp/starttls.ts';
+import { openSealed, sealInPlace, writeJoined, type SecretBox } from './joined-secret.ts';
 
 export type JoinErrorCode = (typeof JOIN_ERROR_CODES)[number];
 
@@ -42,17 +44,24 @@ export const joinedConfigPath = (dataDir: string): string => join(dataDir, 'join
 
 /**
  * The configuration a worker runs with: file < env < flags, where the file is the one named,
- * else DATA_DIR/joined.json once the machine has joined, else the default config file.
+ * else DATA_DIR/joined.json once the machine has joined, else the default config file. A
+ * joined.json whose password is sealed (joined-secret.ts) needs the `box` that sealed it.
  */
 export function loadWorkerConfig(
   flags: Config,
   env: NodeJS.ProcessEnv,
   configPath?: string,
+  box?: SecretBox,
 ): ReturnType<typeof loadConfig> {
   const base = loadConfig(flags, env, configPath);
   const joined = joinedConfigPath(base.dataDir);
   if (configPath !== undefined || !existsSync(joined)) return base;
-  return loadConfig(flags, env, joined);
+  const config = loadConfig(flags, env, joined);
+  if (box) sealInPlace(base.dataDir, joined, box);
+  // A password from the flags or the environment wins over the sealed one, as over the file's.
+  if (config.password !== undefined) return config;
+  const password = openSealed(base.dataDir, box);
+  return password === undefined ? config : { ...config, password };
 }
 
 /** The XMPP layer's login codes in words for people, for a join (`where`: the server). */
@@ -87,15 +96,17 @@ function joinFailure(error: unknown, where: string, pinned: boolean): JoinError 
   }
 }
 
-function save(dataDir: string, config: JoinedConfig): JoinedConfig {
+function save(dataDir: string, config: JoinedConfig, box: SecretBox | undefined): JoinedConfig {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  writeFileSync(joinedConfigPath(dataDir), `${JSON.stringify(config, null, 2)}\n`, {
-    mode: 0o600,
-  });
+  writeJoined(dataDir, joinedConfigPath(dataDir), { ...config }, box);
   return config;
 }
 
-async function joinByInvite(link: string, dataDir: string): Promise<JoinedConfig> {
+async function joinByInvite(
+  link: string,
+  dataDir: string,
+  box: SecretBox | undefined,
+): Promise<JoinedConfig> {
   let invite;
   try {
     invite = parseInviteLink(link);
@@ -130,18 +141,23 @@ async function joinByInvite(link: string, dataDir: string): Promise<JoinedConfig
       );
     throw joinFailure(error, where, invite.pin !== undefined);
   }
-  return save(dataDir, {
-    server: serviceUrl(invite.server),
-    jid: `${username}@${invite.domain}`,
-    password,
-    manager: invite.manager,
-    ...(invite.pin === undefined ? {} : { pin: invite.pin }),
-  });
+  return save(
+    dataDir,
+    {
+      server: serviceUrl(invite.server),
+      jid: `${username}@${invite.domain}`,
+      password,
+      manager: invite.manager,
+      ...(invite.pin === undefined ? {} : { pin: invite.pin }),
+    },
+    box,
+  );
 }
 
 async function joinByAccount(
   account: Exclude<JoinRequest, { link: string }>,
   dataDir: string,
+  box: SecretBox | undefined,
 ): Promise<JoinedConfig> {
   const { server, jid, password, manager, pin } = account;
   if (!/^[^@/\s]+@[^@/\s]+$/.test(jid))
@@ -168,16 +184,29 @@ async function joinByAccount(
   } finally {
     await connection.stop().catch(() => undefined);
   }
-  return save(dataDir, {
-    server: service,
-    jid,
-    password,
-    manager: bareJid(manager),
-    ...(pin === undefined ? {} : { pin }),
-  });
+  return save(
+    dataDir,
+    {
+      server: service,
+      jid,
+      password,
+      manager: bareJid(manager),
+      ...(pin === undefined ? {} : { pin }),
+    },
+    box,
+  );
 }
 
-/** Joins and keeps the settings in DATA_DIR/joined.json; rejects with a JoinError. */
-export function joinPool(request: JoinRequest, dataDir: string): Promise<JoinedConfig> {
-  return 'link' in request ? joinByInvite(request.link, dataDir) : joinByAccount(request, dataDir);
+/**
+ * Joins and keeps the settings in DATA_DIR/joined.json (the password sealed by `box` when
+ * given); rejects with a JoinError.
+ */
+export function joinPool(
+  request: JoinRequest,
+  dataDir: string,
+  box?: SecretBox,
+): Promise<JoinedConfig> {
+  return 'link' in request
+    ? joinByInvite(request.link, dataDir, box)
+    : joinByAccount(request, dataDir, box);
 }

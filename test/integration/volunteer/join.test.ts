@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiHandlers, JoinRequest } from '../../../shared/api.ts';
-import { formatInviteLink } from '../../../src-main/head/invite-link.ts';
+import { formatInviteLink } from '../../../shared/invite-link.ts';
 import { createVolunteerApi } from '../../../src-main/volunteer/api.ts';
 import { createVolunteer } from '../../../src-main/volunteer/controller.ts';
 import type { Volunteer } from '../../../src-main/volunteer/volunteer.ts';

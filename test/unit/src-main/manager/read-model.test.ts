@@ -250,6 +250,27 @@ describe('pool', () => {
     });
   });
 
+  it('shows a worker free again once it gave its tasks back (a volunteer blocked their submitter)', async () => {
+    scheduler.profile('w1@pool/desk', profile({ slots: 2 }), []);
+    await submit(admin(), { command: 'sleep 600', queue: 2 });
+    expect((await admin()['pool:workers']!({})).items[0]).toMatchObject({
+      state: 'busy',
+      runningCount: 2,
+    });
+    const held = dispatchedTo('w1@pool/desk').map(({ jobId, index, attempt }) => ({
+      jobId,
+      index,
+      attempt,
+    }));
+    store.apply(scheduler.returned('w1@pool/desk', held, 'blocked'));
+    expect((await admin()['pool:workers']!({})).items[0]).toMatchObject({
+      state: 'available',
+      running: [],
+      runningCount: 0,
+    });
+    expect((await admin()['pool:summary']!()).counters.tasks).toEqual({ queued: 2, running: 0 });
+  });
+
   it('counts tasks that ended in the throughput of the current interval', async () => {
     scheduler.profile('w1@pool/a', profile({ slots: 3 }), []);
     await submit(admin(), { command: 'run.sh', queue: 3 });

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_METHODS, type VolunteerSnapshot } from '../../../../shared/api.ts';
+import { dispatch } from '../../../../src-main/api/dispatch.ts';
+import { silentLogger } from '../../../../src-main/common/log.ts';
 import { createVolunteerApi } from '../../../../src-main/volunteer/api.ts';
 import { createVolunteer } from '../../../../src-main/volunteer/controller.ts';
 import type { Volunteer } from '../../../../src-main/volunteer/volunteer.ts';
@@ -84,6 +86,39 @@ describe('the volunteer as ApiHandlers', () => {
     const { handlers } = await api();
     await expect(handlers['volunteer:join']!({ link: 'nonsense' })).rejects.toMatchObject({
       code: 'bad_invite',
+    });
+  });
+
+  it('answers through the dispatcher the desktop app’s IPC uses: every setting, both pauses, the codes', async () => {
+    const { handlers } = await api();
+    const call = (method: string, ...args: unknown[]) =>
+      dispatch(handlers, method, args, silentLogger);
+    expect(await call('volunteer:pause')).toMatchObject({
+      ok: true,
+      result: { settings: { paused: true, pauseMode: 'suspend' } },
+    });
+    expect(await call('volunteer:pause', { mode: 'finish' })).toMatchObject({
+      ok: true,
+      result: { settings: { pauseMode: 'finish' } },
+    });
+    const week = [null, { from: 18, to: 8 }, null, null, null, null, { from: 0, to: 24 }];
+    expect(
+      await call('volunteer:set-settings', {
+        schedule: week,
+        cpuTimeLimit: 50,
+        blockedSubmitters: ['eve@pool.example'],
+        whenIdleUnknown: 'away',
+      }),
+    ).toMatchObject({ ok: true, result: { settings: { schedule: week, cpuTimeLimit: 50 } } });
+    // Refused by the worker's own ranges before the volunteer sees it, with the field named.
+    expect(await call('volunteer:set-settings', { cpuTimeLimit: 5 })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_field', message: expect.stringMatching(/cpuTimeLimit/) },
+    });
+    // A join that fails keeps its code (the join screen's advice depends on it).
+    expect(await call('volunteer:join', { link: 'kestrel://join?server=x' })).toMatchObject({
+      ok: false,
+      error: { code: 'bad_invite' },
     });
   });
 });

@@ -41,7 +41,11 @@ export default defineConfig({
         test: {
           name: 'integration-embedded',
           include: ['test/integration/{pool,xmpp,cli}/*.test.ts'],
-          exclude: ['test/integration/cli/demo.test.ts', 'test/integration/cli/completion.test.ts'],
+          exclude: [
+            'test/integration/cli/demo.test.ts',
+            'test/integration/cli/completion.test.ts',
+            'test/integration/cli/newcomer.test.ts',
+          ],
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 60_000,
@@ -54,7 +58,11 @@ export default defineConfig({
         test: {
           name: 'integration-ejabberd',
           include: ['test/integration/{pool,xmpp,cli}/*.test.ts'],
-          exclude: ['test/integration/cli/demo.test.ts', 'test/integration/cli/completion.test.ts'],
+          exclude: [
+            'test/integration/cli/demo.test.ts',
+            'test/integration/cli/completion.test.ts',
+            'test/integration/cli/newcomer.test.ts',
+          ],
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 60_000,

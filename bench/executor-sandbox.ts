@@ -27,7 +27,7 @@ async function measure(sandbox: 'none' | 'require'): Promise<void> {
     await Promise.all(Array.from({ length: slots }, lane));
     const seconds = (performance.now() - started) / 1000;
     const rate = Math.round(tasks / seconds);
-    const how = `${executor.isolation.kind} (${executor.isolation.reason})`;
+    const how = `${executor.isolation.kind} (${executor.isolation.detail})`;
     console.log(
       `${how}: ${tasks} tasks, ${slots} at a time, ${seconds.toFixed(2)} s, ${rate} tasks/s, ${failed} failed`,
     );
@@ -38,4 +38,4 @@ async function measure(sandbox: 'none' | 'require'): Promise<void> {
 
 await measure('none');
 if (probeSandbox().sandbox) await measure('require');
-else console.log(`no sandbox here: ${probeSandbox().isolation.reason}`);
+else console.log(`no sandbox here: ${probeSandbox().isolation.detail}`);

@@ -9,6 +9,7 @@ import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createHttpClient } from '../src-renderer/lib/client/http-client.ts';
+import { createAccountRoles } from '../src-main/server/account-roles.ts';
 import { createAccountStore } from '../src-main/server/account-store.ts';
 import { openServerDatabase } from '../src-main/server/database.ts';
 import { openBrowser } from '../test/e2e/browser.ts';
@@ -65,12 +66,16 @@ try {
   // cost so that making 10,000 of them takes seconds, not minutes.
   const db = openServerDatabase(join(head.dir, 'head', 'server'));
   const accounts = createAccountStore(db, { iterations: 4096 });
+  const roles = createAccountRoles(db);
   const sim = Array.from({ length: WORKERS }, (_, i) => ({
     username: `w-${i}`,
     password: PASSWORD,
     resource: `w-${i}`,
   }));
-  for (const a of sim) await accounts.add(a.username, a.password);
+  for (const a of sim) {
+    await accounts.add(a.username, a.password);
+    roles.set(a.username, ['worker']);
+  }
   db.close();
 
   console.log(`[ui] logging ${WORKERS} simulated workers in`);

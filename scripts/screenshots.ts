@@ -1,22 +1,18 @@
 // `npm run screenshots`: the README's pictures, taken from the real renderer in Chromium. The
 // head-node screens come from a real `kestrel head` with real workers running real commands;
-// the volunteer's window and the join screen from the renderer behind a window.kestrel bridge
-// fed realistic snapshots (the Electron main side that will feed it lives elsewhere).
-// Writes docs/screenshots/*.png (1200×800).
+// the desktop app's window, join screen and tray from the real app (screenshots-volunteer.ts).
+// Writes docs/screenshots/*.png.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import { ApiFailure } from '../src-main/api/errors.ts';
-import { openWithBridge, serveRenderer } from '../test/e2e/bridge-page.ts';
 import { openBrowser } from '../test/e2e/browser.ts';
 import { requireBuiltRenderer, startHeadProcess } from '../test/harness/head-process.ts';
-import { snapshot } from '../test/renderer/fixtures.ts';
-import type { HistoryEntry } from '../shared/api.ts';
+import { volunteerScreens } from './screenshots-volunteer.ts';
 
 const OUT = resolve(import.meta.dirname, '../docs/screenshots');
-const shot = (page: Page, name: string) =>
+const shot = (page: Page, name: string, fullPage = false) =>
   page
-    .screenshot({ path: join(OUT, `${name}.png`) })
+    .screenshot({ path: join(OUT, `${name}.png`), fullPage })
     .then(() => console.log(`docs/screenshots/${name}.png`));
 
 async function submit(page: Page, fields: Record<string, string>): Promise<void> {
@@ -97,62 +93,7 @@ async function headScreens(): Promise<void> {
   }
 }
 
-const T = Date.now();
-const history: HistoryEntry[] = Array.from({ length: 8 }, (_, i) => ({
-  jobId: 40,
-  index: 880 + i,
-  attempt: 1,
-  command: '~/render-frame.sh',
-  submitter: 'maria@lab.example',
-  manager: 'manager@lab.example',
-  startedAt: T - (i + 1) * 95_000,
-  durationMs: 84_000 + i * 1_300,
-  exitCode: i === 5 ? 3 : 0,
-  signal: null,
-}));
-
-async function volunteerScreens(): Promise<void> {
-  const server = await serveRenderer();
-  const browser = await openBrowser();
-  const info = { mode: 'volunteer', version: '0.1.0', areas: ['app', 'volunteer'] };
-  try {
-    const working = snapshot({
-      tasks: snapshot().tasks.map((t, i) => ({ ...t, startedAt: T - (i === 0 ? 83_000 : 12_000) })),
-    });
-    const page = await browser.page();
-    await openWithBridge(page, server, async (method) => {
-      if (method === 'app:info') return info;
-      if (method === 'volunteer:get-state') return working;
-      if (method === 'volunteer:history') return { items: history, total: 3482, offset: 0 };
-      throw new ApiFailure('unavailable', method);
-    });
-    await page.getByRole('table', { name: 'History' }).waitFor();
-    await shot(page, 'volunteer');
-
-    const join = await browser.context.newPage();
-    await openWithBridge(join, server, async (method) => {
-      if (method === 'app:info') return info;
-      if (method === 'volunteer:get-state')
-        return snapshot({ configured: false, state: 'offline', tasks: [] });
-      if (method === 'volunteer:join')
-        throw new ApiFailure('invite_used', 'the server refused the invite token (item-not-found)');
-      throw new ApiFailure('unavailable', method);
-    });
-    await join
-      .getByLabel('Invite link', { exact: true })
-      .fill(
-        'kestrel://join?server=lab-pc.local%3A5222&domain=lab.example&manager=manager%40lab.example&token=r8Qm2ZkT0w&pin=5f1c0e9a7b3d2c4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e',
-      );
-    await join.getByRole('button', { name: 'Join' }).click();
-    await join.getByRole('alert').waitFor();
-    await shot(join, 'join');
-  } finally {
-    await browser.close();
-    await server.stop();
-  }
-}
-
 requireBuiltRenderer();
 mkdirSync(OUT, { recursive: true });
-await volunteerScreens();
+await volunteerScreens(shot);
 await headScreens();

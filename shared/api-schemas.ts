@@ -8,6 +8,7 @@ import type { Decoded } from './protocol/errors.ts';
 import { FIELD_DESCRIPTIONS, jobId } from './protocol/fields.ts';
 import { jobRequestSchema } from './protocol/user.ts';
 import { PAGE_MAX, type ApiArgs, type ApiMethod } from './api.ts';
+import { settingsFields } from './volunteer-settings.ts';
 
 /** The `job` request without its `type`: what the submit pane sends to `jobs:submit`. */
 export const jobInputSchema = jobRequestSchema.omit({ type: true });
@@ -22,14 +23,8 @@ const pageFields = {
 const page = z.strictObject(pageFields);
 const epochMs = z.int().min(0).max(8.64e15);
 
-const settingsPatch = z.strictObject({
-  paused: z.boolean().optional(),
-  onlyWhenIdle: z.boolean().optional(),
-  idleSeconds: z.int().optional(),
-  notOnBattery: z.boolean().optional(),
-  cpuCap: z.int().optional(),
-  startAtLogin: z.boolean().optional(),
-});
+/** Any subset of the volunteer's settings, by the worker's own ranges. */
+export const settingsPatchSchema = z.strictObject(settingsFields).partial();
 
 const joinByLink = z.strictObject({ link: z.string().min(1).max(4096) });
 const joinByHand = z.strictObject({
@@ -44,8 +39,8 @@ const joinByHand = z.strictObject({
 export const API_ARG_SCHEMAS: { [M in ApiMethod]: readonly z.ZodObject[] } = {
   'app:info': [],
   'volunteer:get-state': [],
-  'volunteer:set-settings': [settingsPatch],
-  'volunteer:pause': [],
+  'volunteer:set-settings': [settingsPatchSchema],
+  'volunteer:pause': [z.strictObject({ mode: settingsFields.pauseMode.optional() })],
   'volunteer:resume': [],
   'volunteer:history': [page],
   // A union is not an object schema; 'link' decides which of the two applies (see parseArgs).

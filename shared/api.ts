@@ -41,32 +41,112 @@ export const PAGE_MAX = 1000;
 // ---------------------------------------------------------------------------------------------
 // Volunteer: the worker a desktop runs for its owner.
 
-/** What the volunteer has chosen; persisted in `volunteer.json` in the data directory. */
+/**
+ * What the volunteer has chosen; persisted in `volunteer.json` in the data directory. The same
+ * keys configure a headless `kestrel worker` (config file, or flags). Defaults, and BOINC's
+ * equivalent of each: docs/VOLUNTEER.md.
+ */
 export interface VolunteerSettings {
-  /** The volunteer's own pause: no new tasks until they resume. */
+  /** The volunteer's own pause: nothing new until they resume; `pauseMode` says what runs on. */
   paused: boolean;
-  /** Take tasks only once there has been no keyboard or mouse input for `idleSeconds`. */
+  /** `suspend`: running tasks stop at once ("pause now"); `finish`: they finish, nothing new comes. */
+  pauseMode: PauseMode;
+  /** Compute only once there has been no keyboard or mouse input for `idleSeconds`; input suspends. */
   onlyWhenIdle: boolean;
   idleSeconds: number;
-  /** Take no new tasks while the machine runs on battery. */
+  /** Where idle time is read: `auto` picks what works here (docs/VOLUNTEER.md); `off` reads none. */
+  idleSource: IdleSourceName;
+  /** With "only when idle", when idle time cannot be read: treat the machine as `in_use` or `away`. */
+  whenIdleUnknown: 'in_use' | 'away';
+  /** Suspend while the machine runs on battery. Machines without a battery are never on battery. */
   notOnBattery: boolean;
+  /** On battery, suspend below this charge (percent); 0: never. */
+  minBatteryPercent: number;
   /** Percent of the logical cores to fill with tasks (10–100); at least one task runs. */
   cpuCap: number;
+  /** Percent of CPU time each task may use (10–100), by stopping and continuing it about once a second. */
+  cpuTimeLimit: number;
+  /** Suspend while other programs use more than this percent of the machine's CPU; 0: never. */
+  otherCpuLimit: number;
+  /** When computing is allowed, by local weekday; null: at any time. */
+  schedule: WeekSchedule | null;
+  /** Start no task that would bring the machine past this percent of its memory in use. */
+  maxMemoryPercent: number;
+  /** Suspend when the owner's programs leave less than this percent of memory free; 0: never. */
+  minFreeMemoryPercent: number;
+  /** Tasks suspended (or held back) longer than this are stopped and given back to the pool. */
+  suspendLimitSeconds: number;
+  /** Wall-clock limit of every task on this machine, below any the job sets; 0: none. */
+  maxTaskSeconds: number;
+  /** Bare JIDs whose tasks this machine refuses (they run elsewhere). */
+  blockedSubmitters: string[];
+  /** Job ids (of this pool's manager) whose tasks this machine refuses. */
+  blockedJobs: number[];
   /** Start the app when the user logs in. */
   startAtLogin: boolean;
 }
 
+export type PauseMode = 'suspend' | 'finish';
+export type IdleSourceName = 'auto' | 'dbus' | 'logind' | 'off';
+
 /**
- * Why the volunteer takes tasks or not. `paused`: the volunteer paused; `user_active`: only when
- * idle, and someone uses the machine; `on_battery`: not on battery, and it is; `ok`: takes tasks.
+ * Hours when computing is allowed, one entry per weekday from Sunday (0) to Saturday (6), in
+ * local time: from `from` to `to` (hours 0–24, fractions allowed; `from` > `to` spans midnight
+ * within the day, as BOINC's start_hour/end_hour do), or null for not at all that day.
  */
-export type VolunteerReason = 'paused' | 'user_active' | 'on_battery' | 'ok';
+export type WeekSchedule = [
+  DayHours | null,
+  DayHours | null,
+  DayHours | null,
+  DayHours | null,
+  DayHours | null,
+  DayHours | null,
+  DayHours | null,
+];
+export interface DayHours {
+  from: number;
+  to: number;
+}
+
+/**
+ * Why the volunteer takes tasks or not, the first that holds in this order. `paused`: the
+ * volunteer paused; `schedule`: outside the hours allowed; `on_battery`: not on battery, and it
+ * is; `battery_low`: on battery below minBatteryPercent; `user_active`: only when idle, and
+ * someone uses the machine; `idle_unknown`: only when idle, and idle time cannot be read (see
+ * `idle`); `memory_low`: the owner's programs leave too little memory free; `cpu_busy`: other
+ * programs use more CPU than otherCpuLimit; `memory_full`: memory in use is past
+ * maxMemoryPercent, so nothing new starts; `ok`: takes tasks.
+ */
+export type VolunteerReason =
+  | 'paused'
+  | 'schedule'
+  | 'on_battery'
+  | 'battery_low'
+  | 'user_active'
+  | 'idle_unknown'
+  | 'memory_low'
+  | 'cpu_busy'
+  | 'memory_full'
+  | 'ok';
 
 /**
  * `offline`: not connected to the XMPP server; `paused`: connected, takes no new tasks (running
- * ones finish); `idle`: connected, waiting for tasks; `working`: running at least one task.
+ * ones are suspended or finish: see `suspended`); `idle`: connected, waiting for tasks;
+ * `working`: running at least one task.
  */
 export type VolunteerState = 'offline' | 'idle' | 'working' | 'paused';
+
+/** How idle time is read here, and whether it can be. */
+export interface IdleDetection {
+  /** What is read: e.g. `electron`, `mutter`, `screensaver`, `logind`; `none` when nothing works. */
+  source: string;
+  /** False when idle time cannot be read (then `whenIdleUnknown` applies). */
+  available: boolean;
+  /** For people: what is read, or why nothing can be (e.g. the Wayland trap). */
+  detail: string;
+  /** Seconds since the last input, at the last look. */
+  idleSeconds?: number;
+}
 
 /** How tasks are kept away from the volunteer's files and the worker's credentials. */
 export interface Isolation {
@@ -74,6 +154,12 @@ export interface Isolation {
   kind: 'bubblewrap' | 'none';
   /** For people: what it protects, or why there is no sandbox. */
   detail: string;
+  /**
+   * Where the worker's password is kept when not in a file beside its data (the desktop app's
+   * keychain, e.g. "the system keychain (gnome_libsecret)"); absent: in joined.json or the
+   * config file.
+   */
+  credentials?: string;
 }
 
 export interface RunningTaskView {
@@ -87,6 +173,8 @@ export interface RunningTaskView {
   startedAt: number;
   /** CPU time of the task's processes so far, when the platform can tell. */
   cpuSeconds?: number;
+  /** Stopped where it stands (or not started yet) until the machine is free again. */
+  suspended: boolean;
 }
 
 /** One command that ran on this machine. */
@@ -102,6 +190,8 @@ export interface HistoryEntry {
   exitCode: number | null;
   signal: string | null;
   cpuSeconds?: number;
+  /** What else happened: stopped over its limits, given back after a suspension, cancelled. */
+  note?: string;
 }
 
 export interface DonationTotals {
@@ -109,6 +199,8 @@ export interface DonationTotals {
   cpuHours: number;
   /** Since local midnight. */
   today: { tasks: number; cpuHours: number };
+  /** Per local day, newest first, the last 30 days on which something ran. */
+  days: { date: string; tasks: number; cpuHours: number }[];
 }
 
 export interface VolunteerSnapshot {
@@ -128,8 +220,11 @@ export interface VolunteerSnapshot {
   configured: boolean;
   settings: VolunteerSettings;
   tasks: RunningTaskView[];
+  /** Tasks suspended now (also counted in `running`). */
+  suspended: number;
   totals: DonationTotals;
   isolation: Isolation;
+  idle: IdleDetection;
 }
 
 /**
@@ -285,6 +380,17 @@ export interface AppInfo {
   head?: { domain: string; xmppPort: number; manager: string; fingerprint?: string };
   /** Who the calls act as: on the head node's HTTP API, the head's admin account. */
   caller?: { jid: string; admin: boolean };
+  /** The desktop app: what it was asked to show before the page asked (later ones: `app:open`). */
+  open?: OpenRequest;
+}
+
+/**
+ * What the desktop app is asked to show: a view (the tray's "Submit job…" and "Pool…") or an
+ * invite link it was opened with (`kestrel://join?…`), for the volunteer to confirm.
+ */
+export interface OpenRequest {
+  view?: 'jobs' | 'pool' | 'volunteer';
+  link?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -295,7 +401,8 @@ export interface ApiMethods {
 
   'volunteer:get-state': { args: []; result: VolunteerSnapshot };
   'volunteer:set-settings': { args: [Partial<VolunteerSettings>]; result: VolunteerSnapshot };
-  'volunteer:pause': { args: []; result: VolunteerSnapshot };
+  /** Default `{ mode: 'suspend' }` ("pause now"); `finish`: finish current tasks, then pause. */
+  'volunteer:pause': { args: [] | [{ mode: PauseMode }]; result: VolunteerSnapshot };
   'volunteer:resume': { args: []; result: VolunteerSnapshot };
   'volunteer:history': { args: [PageRequest]; result: Page<HistoryEntry> };
   'volunteer:join': { args: [JoinRequest]; result: VolunteerSnapshot };
@@ -324,6 +431,8 @@ export interface ApiEvents {
    * false, with why) or is back, after which views re-fetch what they show.
    */
   'app:connection': { online: boolean; message?: string };
+  /** The desktop app was asked to show something (a second launch, the tray). */
+  'app:open': OpenRequest;
 }
 
 export type ApiMethod = keyof ApiMethods;
@@ -362,6 +471,7 @@ export const API_EVENTS = [
   'jobs:finished',
   'pool:changed',
   'app:connection',
+  'app:open',
 ] as const satisfies readonly ApiEvent[];
 
 /** A side's implementation: any subset of the methods (others answer `unavailable`). */

@@ -24,14 +24,21 @@ const DONE: TaskOutcome = {
 };
 
 /** Completes every task at once with exit code 0: a no-op task. */
-const SIMULATED = { kind: 'none', reason: 'simulated tasks run no process' } as const;
+const SIMULATED = { kind: 'none', detail: 'simulated tasks run no process' } as const;
+/** A simulated task has no processes to suspend or measure. */
+const NO_PROCESS = {
+  suspend() {},
+  resume() {},
+  suspended: false,
+  usage: () => undefined,
+};
 
 export function createInstantExecutor(onDone?: TaskListener): Executor {
   return {
     isolation: SIMULATED,
     run(task) {
       onDone?.(task, wallClock());
-      return { pid: undefined, result: Promise.resolve(DONE), cancel() {} };
+      return { pid: undefined, result: Promise.resolve(DONE), cancel() {}, ...NO_PROCESS };
     },
     runningCount: () => 0,
     async cancelAll() {},
@@ -53,7 +60,12 @@ export function createHoldExecutor(onStart?: TaskListener): Executor {
         };
       });
       running.add(cancel);
-      const handle: RunningTask = { pid: undefined, result, cancel: () => cancel() };
+      const handle: RunningTask = {
+        pid: undefined,
+        result,
+        cancel: () => cancel(),
+        ...NO_PROCESS,
+      };
       return handle;
     },
     runningCount: () => running.size,

@@ -8,6 +8,7 @@ import {
   MAX_RAM_MB,
   MAX_REQUIRES,
   MAX_RETRIES,
+  MAX_TIMEOUT_S,
   TAG_RE,
 } from './limits.ts';
 
@@ -20,6 +21,8 @@ export const attempt = z.int().min(1);
 export const count = z.int().min(0);
 export const cores = wholeNumber(1, MAX_CORES);
 export const ramMb = wholeNumber(0, MAX_RAM_MB);
+/** Wall-clock seconds a task may run before it is stopped. */
+export const timeoutS = wholeNumber(1, MAX_TIMEOUT_S);
 
 /** Not blank, and no NUL, which no process can receive in an argument. */
 export const commandLine = z
@@ -47,6 +50,7 @@ export const FIELD_DESCRIPTIONS: FieldDescriptions = {
   cores: `a whole number from 1 to ${MAX_CORES}`,
   ram: `a whole number of MB from 0 to ${MAX_RAM_MB}`,
   retries: `a whole number from 0 to ${MAX_RETRIES}`,
+  timeout: `a whole number of seconds from 1 to ${MAX_TIMEOUT_S}`,
   job_id: 'a job number (a whole number of at least 1)',
   offset: `a whole number from 0 to ${MAX_QUEUE}`,
   finished_before: "an ISO 8601 time such as '2025-01-31T00:00:00Z' or a date such as '2025-01-31'",

@@ -40,6 +40,12 @@ export const MAX_RAM_MB = 16_777_216;
 
 export const MAX_RETRIES = 100;
 
+/** Longest wall-clock `timeout` a job may give its tasks, in seconds: 30 days. */
+export const MAX_TIMEOUT_S = 2_592_000;
+
+/** Longest bare JID (RFC 7622 §3.1: three parts of at most 1023 bytes, and the separators). */
+export const MAX_JID = 3071;
+
 /** Longest stdout/stderr tail (and spawn error) in a task result. */
 export const TAIL_CHARS = 4096;
 

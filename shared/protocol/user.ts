@@ -20,6 +20,7 @@ import {
   ramMb,
   tagList,
   taskIndex,
+  timeoutS,
   wholeNumber,
 } from './fields.ts';
 import { HELP_TEXT } from './help.ts';
@@ -46,6 +47,8 @@ export const jobRequestSchema = z.strictObject({
   cores: cores.default(1),
   ram: ramMb.default(0),
   retries: wholeNumber(0, MAX_RETRIES).default(0),
+  /** Wall-clock seconds each task may run; a worker may stop it sooner (its own maximum). */
+  timeout: timeoutS.optional(),
 });
 export const statusRequestSchema = z.strictObject({
   type: z.literal('status'),

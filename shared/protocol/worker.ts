@@ -16,10 +16,12 @@ import {
   ramMb,
   tagList,
   taskIndex,
+  timeoutS,
   wholeNumber,
 } from './fields.ts';
 import {
   MAX_BATCH,
+  MAX_JID,
   MAX_PROVIDES,
   MAX_REASON,
   MAX_WORKER_BODY,
@@ -43,6 +45,10 @@ export const taskSpecSchema = z.object({
   cleanup: commandLine.optional(),
   cores,
   ram: ramMb,
+  /** The job's wall-clock limit per task, in seconds. */
+  timeout: timeoutS.optional(),
+  /** Bare JID of whoever submitted the job, so the worker's owner can see and block them. */
+  owner: z.string().min(3).max(MAX_JID).optional(),
 });
 
 export const taskResultSchema = z.object({
@@ -71,6 +77,19 @@ export const profileSchema = z.object({
   slots: wholeNumber(1, MAX_BATCH),
   /** The tasks it is running right now, for reconciliation after a reconnect. */
   running: z.array(taskRefSchema).max(MAX_BATCH),
+  /**
+   * Sent while connected to change what the worker offers (its slots): the manager takes the new
+   * capacity and does not reconcile `running`, which may miss tasks still on their way.
+   */
+  update: z.boolean().optional(),
+});
+/** Why a worker gives tasks back unfinished (docs/PROTOCOL.md, `return_tasks`). */
+export const RETURN_REASONS = ['blocked', 'suspended'] as const;
+export const returnTasksSchema = z.object({
+  type: z.literal('return_tasks'),
+  v: version,
+  reason: z.enum(RETURN_REASONS),
+  tasks: batch(taskRefSchema),
 });
 export const taskResultsSchema = z.object({
   type: z.literal('task_results'),
@@ -109,6 +128,8 @@ export type TaskRef = z.output<typeof taskRefSchema>;
 export type TaskSpec = z.output<typeof taskSpecSchema>;
 export type TaskResult = z.output<typeof taskResultSchema>;
 export type ProfileMessage = z.output<typeof profileSchema>;
+export type ReturnTasksMessage = z.output<typeof returnTasksSchema>;
+export type ReturnReason = ReturnTasksMessage['reason'];
 export type TaskResultsMessage = z.output<typeof taskResultsSchema>;
 export type TasksMessage = z.output<typeof tasksSchema>;
 export type CancelTasksMessage = z.output<typeof cancelTasksSchema>;
@@ -116,7 +137,7 @@ export type AckMessage = z.output<typeof ackSchema>;
 export type ResyncMessage = z.output<typeof resyncSchema>;
 export type ErrorMessage = z.output<typeof errorMessageSchema>;
 /** What a manager receives from a worker. */
-export type WorkerMessage = ProfileMessage | TaskResultsMessage | ErrorMessage;
+export type WorkerMessage = ProfileMessage | TaskResultsMessage | ReturnTasksMessage | ErrorMessage;
 /** What a worker receives from a manager. */
 export type ManagerMessage =
   TasksMessage | CancelTasksMessage | AckMessage | ResyncMessage | ErrorMessage;
@@ -136,11 +157,17 @@ const WORKER_FIELDS = {
   stdout_tail: `a string of at most ${TAIL_CHARS} characters`,
   stderr_tail: `a string of at most ${TAIL_CHARS} characters`,
   error: `a string of at most ${TAIL_CHARS} characters`,
+  owner: `a bare JID of at most ${MAX_JID} characters`,
+  update: 'true or false',
+  reason: `one of ${RETURN_REASONS.join(', ')}, or for an error a string of at most ${MAX_REASON} characters`,
   code: 'an error code such as invalid_field',
-  reason: `a string of at most ${MAX_REASON} characters`,
 };
 
-type WorkerSchema = typeof profileSchema | typeof taskResultsSchema | typeof errorMessageSchema;
+type WorkerSchema =
+  | typeof profileSchema
+  | typeof taskResultsSchema
+  | typeof returnTasksSchema
+  | typeof errorMessageSchema;
 type ManagerSchema =
   | typeof tasksSchema
   | typeof cancelTasksSchema
@@ -151,6 +178,7 @@ type ManagerSchema =
 const FROM_WORKER = new Map<string, WorkerSchema>([
   ['profile', profileSchema],
   ['task_results', taskResultsSchema],
+  ['return_tasks', returnTasksSchema],
   ['error', errorMessageSchema],
 ]);
 const FROM_MANAGER = new Map<string, ManagerSchema>([

@@ -1,28 +1,12 @@
-// Main's side of the IPC contract in shared/ipc.ts: one handler per invoke channel, each reply
-// an envelope, and only for the app's own window (a frame it did not load gets nothing).
+// Main's side of the API in shared/api.ts over Electron IPC: one ipcMain handler per method (the
+// channel is the method's name, as the preload invokes it), each call run through the one
+// dispatcher every transport uses (src-main/api/dispatch.ts: arguments checked by
+// shared/api-schemas.ts, the reply an envelope), and only for the app's own window: another
+// window, or a frame inside ours, gets `forbidden`.
 import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import {
-  INVOKE,
-  type InvokeChannel,
-  type InvokeContract,
-  type IpcError,
-  type IpcReply,
-} from '../../shared/ipc.ts';
-import type { Volunteer } from '../volunteer/controller.ts';
-
-type Handlers = {
-  [C in InvokeChannel]: (
-    ...args: InvokeContract[C]['args']
-  ) => Promise<InvokeContract[C]['result']>;
-};
-
-function toIpcError(error: unknown): IpcError {
-  const code = (error as { code?: unknown } | null)?.code;
-  return {
-    code: typeof code === 'string' ? code : 'internal',
-    message: error instanceof Error ? error.message : String(error),
-  };
-}
+import { API_METHODS, type ApiHandlers, type ApiReply } from '../../shared/api.ts';
+import { dispatch } from '../api/dispatch.ts';
+import type { Logger } from '../common/log.ts';
 
 /** The top frame of our own window: not another window, not an iframe inside ours. */
 function fromOwnWindow(event: IpcMainInvokeEvent, own: WebContents | undefined): boolean {
@@ -31,30 +15,20 @@ function fromOwnWindow(event: IpcMainInvokeEvent, own: WebContents | undefined):
 
 /** Registers the handlers; returns the function that removes them. */
 export function registerIpc(
-  volunteer: Volunteer,
+  handlers: ApiHandlers,
   ownContents: () => WebContents | undefined,
+  log: Logger,
 ): () => void {
-  const handlers: Handlers = {
-    [INVOKE.volunteerGetState]: async () => volunteer.snapshot(),
-    // The patch comes from the renderer: setSettings validates it before anything is saved.
-    [INVOKE.volunteerSetSettings]: (patch) => volunteer.setSettings(patch),
-    [INVOKE.volunteerPause]: () => volunteer.pause(),
-    [INVOKE.volunteerResume]: () => volunteer.resume(),
-  };
-  for (const [channel, handler] of Object.entries(handlers)) {
-    const call = handler as (...args: unknown[]) => Promise<unknown>;
-    ipcMain.handle(channel, async (event, ...args): Promise<IpcReply<unknown>> => {
+  for (const method of API_METHODS) {
+    ipcMain.handle(method, async (event, ...args): Promise<ApiReply<unknown>> => {
       if (!fromOwnWindow(event, ownContents())) {
-        return { ok: false, error: { code: 'forbidden', message: `${channel}: not our window` } };
+        log.warn('refused an IPC call from outside the window', { method });
+        return { ok: false, error: { code: 'forbidden', message: `${method}: not our window` } };
       }
-      try {
-        return { ok: true, result: await call(...args) };
-      } catch (error) {
-        return { ok: false, error: toIpcError(error) };
-      }
+      return dispatch(handlers, method, args, log);
     });
   }
   return () => {
-    for (const channel of Object.keys(handlers)) ipcMain.removeHandler(channel);
+    for (const method of API_METHODS) ipcMain.removeHandler(method);
   };
 }

@@ -1,133 +1,63 @@
-// The Electron shell: one instance, a tray icon, a window that closes to the tray, and the
-// volunteer (src-main/volunteer, plain Node) doing the work. Wiring only.
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { app, BrowserWindow, powerMonitor } from 'electron';
-import { PUSH, type VolunteerSnapshot } from '../../shared/ipc.ts';
-import { createLogger } from '../common/log.ts';
-import { createVolunteer } from '../volunteer/controller.ts';
-import { registerIpc } from './ipc-handlers.ts';
-import { createAppTray } from './tray.ts';
+// The Electron shell's entry: one instance per user, the kestrel:// protocol, the app's own
+// scheme for its pages, hardened web contents, then the mode: a volunteer (default) or a head
+// node (--head). Wiring only; what the app does lives in plain-Node modules (src-main/desktop,
+// src-main/volunteer, src-main/head, src-main/tray).
+import { join, resolve } from 'node:path';
+import { app, protocol } from 'electron';
+import { packageRoot } from '../common/package-root.ts';
+import { parseLaunch, PROTOCOL } from '../desktop/launch.ts';
+import { APP_SCHEME, createRendererResponder } from '../desktop/renderer-protocol.ts';
+import { runHead } from './head-mode.ts';
+import type { Shell } from './shell.ts';
+import { runVolunteer } from './volunteer-mode.ts';
+import { hardenContents } from './window.ts';
 
-const PRELOAD = join(import.meta.dirname, 'preload.mjs');
-/** The renderer's build output, beside this file's in dist/ (dist/renderer/index.html). */
-const RENDERER_PAGE = join(import.meta.dirname, '..', '..', 'renderer', 'index.html');
+const launch = parseLaunch(process.argv);
 
-async function runVolunteer(): Promise<void> {
-  await app.whenReady();
-  const logDir = app.getPath('logs');
-  mkdirSync(logDir, { recursive: true });
-  const log = createLogger(
-    (line) => appendFileSync(join(logDir, 'volunteer.log'), line),
-    'volunteer',
-  );
-  const volunteer = createVolunteer({
-    env: process.env,
-    idleSeconds: () => powerMonitor.getSystemIdleTime(),
-    onBattery: async () => powerMonitor.isOnBatteryPower(),
-    log,
-  });
-  const logFailure = (what: string) => (error: unknown) =>
-    log.error(what, { error: error instanceof Error ? error.message : String(error) });
-  let window: BrowserWindow | undefined;
-  let quitting = false;
-  let stopped = false;
-  let openAtLogin: boolean | undefined;
+// Before the app is ready: the pages' scheme is a standard, secure origin of its own.
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+]);
 
-  function showWindow(): void {
-    if (window) {
-      window.show();
-      window.focus();
-      return;
-    }
-    const created = new BrowserWindow({
-      width: 480,
-      height: 640,
-      show: false,
-      title: 'Kestrel',
-      // sandbox: false only so the preload can be an ES module (see preload.mts); the page
-      // itself still has no Node and sees only what contextBridge exposes.
-      webPreferences: {
-        preload: PRELOAD,
-        contextIsolation: true,
-        nodeIntegration: false,
-        sandbox: false,
-      },
-    });
-    window = created;
-    created.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
-    created.webContents.on('will-navigate', (event) => event.preventDefault());
-    created.on('close', (event) => {
-      if (quitting) return;
-      event.preventDefault(); // close to the tray: the volunteer goes on working
-      created.hide();
-    });
-    created.on('closed', () => {
-      window = undefined;
-    });
-    created.once('ready-to-show', () => created.show());
-    created.loadFile(RENDERER_PAGE).catch(logFailure('could not load the window'));
-  }
+/** Links and launches that come before the mode is up wait here. */
+let shell: Shell | undefined;
+const early: string[] = [];
+const openLink = (link: string) => (shell ? shell.open({ link }) : early.push(link));
 
-  const tray = createAppTray((action) => {
-    switch (action) {
-      case 'pause':
-        volunteer.pause().catch(logFailure('could not pause'));
-        return;
-      case 'resume':
-        volunteer.resume().catch(logFailure('could not resume'));
-        return;
-      case 'open':
-        showWindow();
-        return;
-      case 'quit':
-        app.quit();
-        return;
-    }
-  });
-
-  function render(snapshot: VolunteerSnapshot): void {
-    tray.render(snapshot);
-    window?.webContents.send(PUSH.volunteerChanged, snapshot);
-    if (snapshot.settings.startAtLogin !== openAtLogin) {
-      openAtLogin = snapshot.settings.startAtLogin;
-      // macOS and Windows only; Electron does nothing here on Linux.
-      app.setLoginItemSettings({ openAtLogin });
-    }
-  }
-
-  volunteer.on('changed', render);
-  render(volunteer.snapshot());
-  const unregisterIpc = registerIpc(volunteer, () => window?.webContents);
-  app.on('second-instance', showWindow);
-  app.on('before-quit', (event) => {
-    quitting = true;
-    if (stopped) return;
-    // Stop the volunteer first: its tasks are killed and it logs out, so the manager requeues
-    // them at once instead of waiting for the server to notice.
-    event.preventDefault();
-    volunteer
-      .stop()
-      .catch(logFailure('could not stop cleanly'))
-      .finally(() => {
-        stopped = true;
-        unregisterIpc();
-        tray.destroy();
-        app.quit();
-      });
-  });
-  // What goes wrong is in the snapshot too, so the tray shows it.
-  await volunteer.start().catch(logFailure('volunteer could not start'));
+function registerProtocolClient(): void {
+  // Packaged, the installer registers it too (electron-builder.yml `protocols`); this keeps it
+  // ours after another program took it, and makes `electron .` a handler while developing.
+  const registered = app.isPackaged
+    ? app.setAsDefaultProtocolClient(PROTOCOL)
+    : app.setAsDefaultProtocolClient(PROTOCOL, process.execPath, [resolve(app.getAppPath())]);
+  if (!registered) process.stderr.write(`kestrel: could not register ${PROTOCOL}:// links\n`);
 }
 
-if (process.argv.includes('--head')) {
-  process.stderr.write('kestrel: the head node (--head) is not available in this build yet\n');
-  app.exit(2);
-} else if (!app.requestSingleInstanceLock()) {
-  // The first instance gets 'second-instance' and shows its window.
+async function start(): Promise<void> {
+  await app.whenReady();
+  const root = join(packageRoot(import.meta.dirname), 'dist', 'renderer');
+  protocol.handle(APP_SCHEME, createRendererResponder(root));
+  registerProtocolClient();
+  shell = launch.mode === 'head' ? runHead(launch) : runVolunteer(launch);
+  for (const link of early.splice(0)) shell.open({ link });
+}
+
+if (!app.requestSingleInstanceLock()) {
+  // The first instance gets 'second-instance' with this command line (and its link).
   app.quit();
 } else {
-  runVolunteer().catch((error: unknown) => {
+  app.on('web-contents-created', (_event, contents) => hardenContents(contents));
+  app.on('second-instance', (_event, argv) => {
+    const { link } = parseLaunch(argv);
+    if (link !== undefined) openLink(link);
+    else shell?.open();
+  });
+  // macOS hands links to the running app this way, also the one it starts for the link.
+  app.on('open-url', (event, url) => {
+    event.preventDefault();
+    openLink(url);
+  });
+  start().catch((error: unknown) => {
     process.stderr.write(`kestrel: ${error instanceof Error ? error.stack : String(error)}\n`);
     app.exit(1);
   });

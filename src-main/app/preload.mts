@@ -1,26 +1,33 @@
-// Runs in the window before its page: exposes `window.kestrel` (KestrelApi), one named function
-// per channel of shared/ipc.ts, never ipcRenderer itself, so the page can do nothing else.
+// Runs in the window before its page: exposes `window.kestrel` (shared/api.ts KestrelBridge),
+// which invokes only the API's methods and listens only to its events, never ipcRenderer
+// itself, so the page can do nothing else.
 //
 // An ES module (.mts → .mjs) in an unsandboxed, context-isolated renderer: a sandboxed preload
-// can load no file of ours, and this one imports the channel names from shared/ipc.ts so they
+// can load no file of ours, and this one imports the method names from shared/api.ts so they
 // are written once. Electron runs a preload as ESM only when it ends in .mjs.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { INVOKE, PUSH, type KestrelApi, type VolunteerSnapshot } from '../../shared/ipc.ts';
+import { API_EVENTS, API_METHODS, type KestrelBridge } from '../../shared/api.ts';
 
-const api: KestrelApi = {
-  volunteer: {
-    getState: () => ipcRenderer.invoke(INVOKE.volunteerGetState),
-    setSettings: (patch) => ipcRenderer.invoke(INVOKE.volunteerSetSettings, patch),
-    pause: () => ipcRenderer.invoke(INVOKE.volunteerPause),
-    resume: () => ipcRenderer.invoke(INVOKE.volunteerResume),
-    onChanged(listener) {
-      const forward = (_event: IpcRendererEvent, snapshot: VolunteerSnapshot) => listener(snapshot);
-      ipcRenderer.on(PUSH.volunteerChanged, forward);
-      return () => {
-        ipcRenderer.removeListener(PUSH.volunteerChanged, forward);
-      };
-    },
+const methods = new Set<string>(API_METHODS);
+const events = new Set<string>(API_EVENTS);
+
+const bridge: KestrelBridge = {
+  invoke(method, args) {
+    if (!methods.has(method))
+      return Promise.resolve({
+        ok: false,
+        error: { code: 'unavailable', message: `${method}: no such method` },
+      });
+    return ipcRenderer.invoke(method, ...args);
+  },
+  on(event, listener) {
+    if (!events.has(event)) return () => undefined;
+    const forward = (_event: IpcRendererEvent, payload: unknown) => listener(payload);
+    ipcRenderer.on(event, forward);
+    return () => {
+      ipcRenderer.removeListener(event, forward);
+    };
   },
 };
 
-contextBridge.exposeInMainWorld('kestrel', api);
+contextBridge.exposeInMainWorld('kestrel', bridge);

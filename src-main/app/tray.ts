@@ -1,5 +1,5 @@
-// The tray icon and its menu, redrawn from the volunteer's snapshot through the pure models in
-// src-main/tray/.
+// The tray icon and its menu, redrawn from a model of src-main/tray/ (a volunteer's snapshot or
+// a head node's counters) as is.
 import {
   Menu,
   nativeImage,
@@ -7,19 +7,23 @@ import {
   type MenuItemConstructorOptions,
   type NativeImage,
 } from 'electron';
-import type { VolunteerSnapshot, VolunteerState } from '../../shared/ipc.ts';
-import { trayIconPng } from '../tray/icon.ts';
-import { trayModel, type TrayAction, type TrayMenuItem } from '../tray/menu-model.ts';
+import { trayIconPng, type TrayState } from '../tray/icon.ts';
+import type { TrayAction, TrayMenuItem, TrayModel } from '../tray/menu-model.ts';
 
 export interface AppTray {
-  render(snapshot: VolunteerSnapshot): void;
+  render(model: TrayModel): void;
   destroy(): void;
 }
 
-/** 16 px, with the 32 px drawing as its @2x representation for HiDPI screens. */
-function trayImage(state: VolunteerState): NativeImage {
-  const image = nativeImage.createFromBuffer(trayIconPng(state, 16));
-  image.addRepresentation({ scaleFactor: 2, buffer: trayIconPng(state, 32) });
+/**
+ * 16 px, with the 32 px drawing as its @2x representation for HiDPI screens; on macOS a
+ * template image, which the menu bar recolours for light and dark.
+ */
+function trayImage(state: TrayState): NativeImage {
+  const template = process.platform === 'darwin';
+  const image = nativeImage.createFromBuffer(trayIconPng(state, 16, { template }));
+  image.addRepresentation({ scaleFactor: 2, buffer: trayIconPng(state, 32, { template }) });
+  if (template) image.setTemplateImage(true);
   return image;
 }
 
@@ -40,10 +44,11 @@ export function createAppTray(onAction: (action: TrayAction) => void): AppTray {
   const tray = new Tray(trayImage('offline'));
   // Windows users open a tray app with a click; elsewhere a click opens the menu.
   if (process.platform === 'win32') tray.on('click', () => onAction('open'));
+  let shown: TrayState | undefined;
   return {
-    render(snapshot) {
-      const model = trayModel(snapshot);
-      tray.setImage(trayImage(snapshot.state));
+    render(model) {
+      if (model.state !== shown) tray.setImage(trayImage(model.state));
+      shown = model.state;
       tray.setToolTip(model.tooltip);
       tray.setContextMenu(
         Menu.buildFromTemplate(model.items.map((item) => toMenuItem(item, onAction))),

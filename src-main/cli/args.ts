@@ -1,5 +1,11 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { Config } from './config.ts';
+import type { Config } from '../common/config.ts';
+import {
+  parseSchedule,
+  SettingsError,
+  WORKER_PREFERENCE_KEYS,
+  type WorkerPreferenceKey,
+} from '../common/preferences.ts';
 import { CliError, EXIT } from './errors.ts';
 
 /** Command-line parsing: every command has a fixed set of options; anything else fails loudly. */
@@ -26,6 +32,38 @@ const USER_LIMITS: Options = {
   'worker-messages-per-second': { type: 'string' },
   'worker-bytes-per-second': { type: 'string' },
 };
+
+/** How each worker preference is written on the command line (its flag is flagOf(key)). */
+const PREFERENCE_KIND: Record<
+  WorkerPreferenceKey,
+  'flag' | 'number' | 'word' | 'list' | 'ids' | 'schedule'
+> = {
+  onlyWhenIdle: 'flag',
+  idleSeconds: 'number',
+  idleSource: 'word',
+  whenIdleUnknown: 'word',
+  notOnBattery: 'flag',
+  minBatteryPercent: 'number',
+  cpuCap: 'number',
+  cpuTimeLimit: 'number',
+  otherCpuLimit: 'number',
+  schedule: 'schedule',
+  maxMemoryPercent: 'number',
+  minFreeMemoryPercent: 'number',
+  suspendLimitSeconds: 'number',
+  maxTaskSeconds: 'number',
+  blockedSubmitters: 'list',
+  blockedJobs: 'ids',
+};
+
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+const PREFERENCES: Options = Object.fromEntries(
+  WORKER_PREFERENCE_KEYS.map((key) => [
+    kebab(key),
+    { type: PREFERENCE_KIND[key] === 'flag' ? 'boolean' : 'string' },
+  ]),
+);
 
 export const COMMANDS = {
   demo: {
@@ -115,10 +153,11 @@ export const COMMANDS = {
     },
   },
   worker: {
-    summary: 'run a worker that takes tasks from --manager',
+    summary:
+      'run a worker that takes tasks from --manager; `kestrel worker history` lists what ran',
     usage:
-      'kestrel worker [--join LINK] [--provides A,B] [--slots N] [--name NAME] [--pass-env A,B] [--expose DIR[:rw],…] [--require-sandbox]',
-    args: [0, 0],
+      'kestrel worker [history [--limit N]] [--join LINK] [--provides A,B] [--slots N] [--name NAME] [--pass-env A,B] [--expose DIR[:rw],…] [--require-sandbox] [preferences: docs/VOLUNTEER.md]',
+    args: [0, 1],
     options: {
       ...CONNECTION,
       join: { type: 'string' },
@@ -128,12 +167,14 @@ export const COMMANDS = {
       'pass-env': { type: 'string' },
       expose: { type: 'string' },
       'require-sandbox': { type: 'boolean' },
+      limit: { type: 'string' },
+      ...PREFERENCES,
     },
   },
   submit: {
     summary: 'submit a job: COMMAND runs once per index 0..N-1',
     usage:
-      'kestrel submit COMMAND --queue N [--requires A,B] [--cores N] [--ram MB] [--retries N] [--cleanup CMD] [--wait]',
+      'kestrel submit COMMAND --queue N [--requires A,B] [--cores N] [--ram MB] [--retries N] [--timeout SECONDS] [--cleanup CMD] [--wait]',
     args: [1, 1],
     options: {
       ...CONNECTION,
@@ -142,6 +183,7 @@ export const COMMANDS = {
       cores: { type: 'string' },
       ram: { type: 'string' },
       retries: { type: 'string' },
+      timeout: { type: 'string' },
       cleanup: { type: 'string' },
       wait: { type: 'boolean', short: 'w' },
     },
@@ -232,6 +274,10 @@ export function usage(): string {
   ].join('\n');
 }
 
+/** The flag that sets a config key: `dataDir` → `--data-dir`. */
+export const flagOf = (key: string): string =>
+  `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
 export const splitList = (value: string | undefined): string[] | undefined =>
   value === undefined
     ? undefined
@@ -246,6 +292,35 @@ export function intOption(values: Parsed['values'], name: string, min: number): 
   if (!/^\d+$/.test(raw) || Number(raw) < min)
     throw new CliError(`--${name} must be a whole number ≥ ${min} (got '${raw}')`, EXIT.usage);
   return Number(raw);
+}
+
+function preference(values: Parsed['values'], key: WorkerPreferenceKey): unknown {
+  const name = kebab(key);
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  if (typeof raw === 'boolean') return raw ? true : undefined;
+  switch (PREFERENCE_KIND[key]) {
+    case 'number':
+      return intOption(values, name, 0);
+    case 'list':
+      return splitList(raw);
+    case 'ids':
+      return splitList(raw)?.map((id) => {
+        if (!/^\d+$/.test(id) || Number(id) < 1)
+          throw new CliError(`--${name} takes job numbers (got '${id}')`, EXIT.usage);
+        return Number(id);
+      });
+    case 'schedule':
+      try {
+        return parseSchedule(raw);
+      } catch (error) {
+        if (error instanceof SettingsError)
+          throw new CliError(`--${name}: ${error.message}`, EXIT.usage);
+        throw error;
+      }
+    default:
+      return raw;
+  }
 }
 
 export function parse(argv: string[]): Parsed {
@@ -298,6 +373,7 @@ export function parse(argv: string[]): Parsed {
   set('maxQueuedPerUser', intOption(values, 'max-queued-per-user', 1));
   set('workerMessagesPerSecond', intOption(values, 'worker-messages-per-second', 1));
   set('workerBytesPerSecond', intOption(values, 'worker-bytes-per-second', 1));
+  for (const key of WORKER_PREFERENCE_KEYS) set(key, preference(values, key));
   return {
     command,
     positionals: parsed.positionals,

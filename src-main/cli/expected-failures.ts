@@ -8,23 +8,22 @@ import { EXIT } from './errors.ts';
  */
 export function expectedFailure(error: unknown): { message: string; exitCode: number } | undefined {
   if (error instanceof XmppServerError && error.code === 'listen_failed') {
-    const cause = (error.cause as NodeJS.ErrnoException | undefined)?.code;
-    if (cause === 'EADDRINUSE')
-      return {
-        message: `${error.message.replace(/:.*$/, '')}: the port is in use (another head node?); stop it, or choose a port with --port`,
-        exitCode: EXIT.usage,
-      };
-    if (cause === 'EACCES')
-      return {
-        message: `${error.message.replace(/:.*$/, '')}: not allowed; ports below 1024 need privileges, choose one with --port`,
-        exitCode: EXIT.usage,
-      };
-    if (cause === 'EADDRNOTAVAIL')
-      return {
-        message: `${error.message.replace(/:.*$/, '')}: this machine has no such address; check --bind`,
-        exitCode: EXIT.usage,
-      };
-    return { message: error.message, exitCode: EXIT.usage };
+    const cause = error.cause as
+      (NodeJS.ErrnoException & { address?: string; port?: number }) | undefined;
+    const where =
+      cause?.address === undefined
+        ? 'cannot listen'
+        : `cannot listen on ${cause.address}:${cause.port}`;
+    const advice: Record<string, string> = {
+      EADDRINUSE: 'the port is in use (another head node?); stop it, or choose a port with --port',
+      EACCES: 'not allowed; ports below 1024 need privileges, choose one with --port',
+      EADDRNOTAVAIL: 'this machine has no such address; check --bind',
+    };
+    const what = advice[cause?.code ?? ''];
+    return {
+      message: what === undefined ? error.message : `${where}: ${what}`,
+      exitCode: EXIT.usage,
+    };
   }
   if (error instanceof XmppServerError && error.code === 'invalid_options')
     return { message: error.message, exitCode: EXIT.usage };

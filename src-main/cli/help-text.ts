@@ -93,6 +93,59 @@ const OPTIONS: Record<string, OptionHelp> = {
     text: 'serve the ops UI on this address instead of 127.0.0.1 (no TLS: it warns)',
   },
   'no-ui': { text: 'do not serve the ops UI' },
+  // The worker's preferences (docs/VOLUNTEER.md has each with BOINC's equivalent); defaults are
+  // a headless worker's: a machine given to the pool.
+  'only-when-idle': { text: 'compute only after --idle-seconds without keyboard or mouse input' },
+  'idle-seconds': { arg: 'S', text: 'how long without input counts as away (default 180)' },
+  'idle-source': {
+    arg: 'auto|dbus|logind|off',
+    text: 'where the idle time is read (default auto)',
+  },
+  'when-idle-unknown': {
+    arg: 'in_use|away',
+    text: 'with --only-when-idle, what to assume when idle time cannot be read (default in_use)',
+  },
+  'not-on-battery': { text: 'suspend tasks while the machine runs on battery' },
+  'min-battery-percent': {
+    arg: 'N',
+    text: 'on battery, suspend below this charge (default 0: never)',
+  },
+  'cpu-cap': { arg: 'N', text: 'percent of the cores to fill with tasks (default 100)' },
+  'cpu-time-limit': {
+    arg: 'N',
+    text: 'percent of CPU time each task may use, by stopping it within each second (default 100)',
+  },
+  'other-cpu-limit': {
+    arg: 'N',
+    text: 'suspend while other programs use more than N % of the CPU (default 0: never)',
+  },
+  schedule: {
+    arg: "'mon-fri 18-8, sat-sun 0-24'",
+    text: 'hours per weekday when computing is allowed (default: always)',
+  },
+  'max-memory-percent': {
+    arg: 'N',
+    text: 'start no task that would bring memory in use past N % (default 100)',
+  },
+  'min-free-memory-percent': {
+    arg: 'N',
+    text: 'suspend when other programs leave less than N % of memory free (default 0: never)',
+  },
+  'suspend-limit-seconds': {
+    arg: 'S',
+    text: 'give back a task suspended or held back longer than this (default 600)',
+  },
+  'max-task-seconds': {
+    arg: 'S',
+    text: 'wall-clock limit of every task here; time suspended does not count (default 0: none)',
+  },
+  'blocked-submitters': { arg: 'A,B', text: 'bare JIDs whose tasks this machine refuses' },
+  'blocked-jobs': { arg: 'ID,ID', text: 'job ids this machine refuses' },
+  limit: { arg: 'N', text: 'with `history`: how many entries, newest first (default 50)' },
+  timeout: {
+    arg: 'S',
+    text: 'wall-clock limit of each task, in seconds (default: none); a task over it fails',
+  },
 };
 
 interface CommandHelp {

@@ -1,5 +1,5 @@
-import { parse, type CommandName, type Parsed } from './args.ts';
-import { ConfigError } from './config.ts';
+import { flagOf, parse, type CommandName, type Parsed } from './args.ts';
+import { ConfigError } from '../common/config.ts';
 import { CliError, EXIT } from './errors.ts';
 import { expectedFailure } from './expected-failures.ts';
 import { commandHelp } from './help-text.ts';
@@ -53,7 +53,12 @@ export async function main(argv: string[]): Promise<number> {
       return error.exitCode;
     }
     if (error instanceof ConfigError) {
-      process.stderr.write(`kestrel: ${error.message}\n`);
+      // The CLI names missing settings by the flags that set them.
+      const text =
+        error.missing.length === 0
+          ? error.message
+          : `missing ${error.missing.map(flagOf).join(', ')} (${error.hint ?? 'required'})`;
+      process.stderr.write(`kestrel: ${text}\n`);
       return EXIT.usage;
     }
     const expected = expectedFailure(error);

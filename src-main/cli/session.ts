@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { bareJid, domainOf, localOf } from '../common/jid.ts';
 import { createConnection, type XmppConnection } from '../xmpp/connection.ts';
-import { serviceUrls, type Config } from './config.ts';
+import { serviceUrls, type Config } from '../common/config.ts';
 import { CliError, EXIT } from './errors.ts';
 import { loginFailure } from './login-failure.ts';
 

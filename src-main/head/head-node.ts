@@ -6,13 +6,14 @@ import { localOf } from '../common/jid.ts';
 import type { Logger } from '../common/log.ts';
 import { createAccessPolicy } from '../manager/access.ts';
 import type { UserLimits } from '../manager/limits.ts';
+import type { ManagerApi } from '../manager/manager-api.ts';
 import type { WorkerRateLimits } from '../manager/worker-rate.ts';
 import { createManagerService, type ManagerService } from '../manager/service.ts';
 import { openManagerStore } from '../manager/store.ts';
 import { createXmppServer, type XmppServer } from '../server/xmpp-server.ts';
 import { createConnection } from '../xmpp/connection.ts';
 import { createRoleLookup } from './role-lookup.ts';
-import { opsHandlers, RENDERER_ROOT } from './ops-ui.ts';
+import { opsHandlers, RENDERER_ROOT, type OpsSide } from './ops-ui.ts';
 import {
   clearListening,
   freshHeadConfig,
@@ -71,6 +72,10 @@ export interface HeadNode {
   readonly firstRun: boolean;
   /** The ops UI, when asked for. */
   readonly ui: UiServer | undefined;
+  /** The renderer's API as the head's admin, for any transport (the ops UI, the desktop app). */
+  readonly ops: OpsSide;
+  /** The manager's read model and change feed. */
+  readonly manager: ManagerApi;
   stop(): Promise<void>;
 }
 
@@ -140,9 +145,9 @@ export async function startHeadNode(options: HeadNodeOptions): Promise<HeadNode>
     });
     await manager.start();
     stops.push(() => manager.stop());
+    const ops = opsHandlers({ config, xmppPort: port, ca, api: manager.api });
     let ui: UiServer | undefined;
     if (options.ui) {
-      const ops = opsHandlers({ config, xmppPort: port, ca, api: manager.api });
       ui = await startUiServer({
         ...ops,
         root: RENDERER_ROOT,
@@ -152,7 +157,19 @@ export async function startHeadNode(options: HeadNodeOptions): Promise<HeadNode>
       });
       stops.push(() => (ui as UiServer).stop());
     }
-    return { config, port, service, ca, fingerprint, server, firstRun: !stored, ui, stop };
+    return {
+      config,
+      port,
+      service,
+      ca,
+      fingerprint,
+      server,
+      firstRun: !stored,
+      ui,
+      ops,
+      manager: manager.api,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

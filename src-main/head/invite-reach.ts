@@ -10,16 +10,19 @@ export async function inviteReachWarning(
   linkHost: string,
   bind: string,
 ): Promise<string | undefined> {
+  const loopback = (a: string) => a === '::1' || a.startsWith('127.');
+  const wildcard = bind === '0.0.0.0' || bind === '::';
   let addresses: string[];
   try {
     addresses = net.isIP(linkHost)
       ? [linkHost]
       : (await lookup(linkHost, { all: true })).map((a) => a.address);
   } catch {
-    return `${linkHost} does not resolve here; volunteers' machines must resolve it to this head (or pass --host ADDRESS)`;
+    const also = loopback(bind)
+      ? `; and the head listens on ${bind} only: restart it with --bind 0.0.0.0 for volunteers elsewhere`
+      : '';
+    return `${linkHost} does not resolve here; volunteers' machines must resolve it to this head (or pass --host ADDRESS)${also}`;
   }
-  const loopback = (a: string) => a === '::1' || a.startsWith('127.');
-  const wildcard = bind === '0.0.0.0' || bind === '::';
   if (loopback(bind) && !addresses.every(loopback)) {
     return `the head listens on ${bind} only, so this link works on this machine alone: restart it with --bind 0.0.0.0 (or the address volunteers reach), or pass --host ${bind} for a local worker`;
   }

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join } from 'node:path';
 import type { ApiEvent, ApiHandlers } from '../../shared/api.ts';
+import { packageRoot, packageVersion } from '../common/package-root.ts';
 import type { ManagerApi } from '../manager/manager-api.ts';
 import type { HeadConfig } from './head-config.ts';
 
@@ -11,25 +11,26 @@ import type { HeadConfig } from './head-config.ts';
  * events a freshly opened page starts from.
  */
 
-/** Where `vite build` writes the renderer (npm ci runs it through the `prepare` script). */
-export const RENDERER_ROOT = resolve(import.meta.dirname, '../../dist/renderer');
+/**
+ * Where `vite build` writes the renderer (npm ci runs it through the `prepare` script), from
+ * source and in the desktop app alike (package-root.ts).
+ */
+export const RENDERER_ROOT = join(packageRoot(import.meta.dirname), 'dist', 'renderer');
 
-const VERSION = (
-  JSON.parse(readFileSync(resolve(import.meta.dirname, '../../package.json'), 'utf8')) as {
-    version: string;
-  }
-).version;
+const VERSION = packageVersion(packageRoot(import.meta.dirname));
+
+export interface OpsSide {
+  handlers: ApiHandlers;
+  subscribe: ManagerApi['feed']['subscribe'];
+  initialEvents: () => Promise<[ApiEvent, unknown][]>;
+}
 
 export function opsHandlers(options: {
   config: HeadConfig;
   xmppPort: number;
   ca: string | undefined;
   api: ManagerApi;
-}): {
-  handlers: ApiHandlers;
-  subscribe: ManagerApi['feed']['subscribe'];
-  initialEvents: () => Promise<[ApiEvent, unknown][]>;
-} {
+}): OpsSide {
   const { config, api } = options;
   const caller = { jid: config.admin.jid, admin: true };
   const fingerprint =

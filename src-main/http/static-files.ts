@@ -32,6 +32,11 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
+/** The Content-Type a built file is served with. */
+export function contentType(path: string): string {
+  return TYPES[extname(path)] ?? 'application/octet-stream';
+}
+
 export function securityHeaders(): Record<string, string> {
   return {
     'Content-Security-Policy': CSP,
@@ -88,7 +93,7 @@ export function serveStatic(
   const immutable = path.includes(`${sep}assets${sep}`);
   res.writeHead(200, {
     ...securityHeaders(),
-    'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream',
+    'Content-Type': contentType(path),
     'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
   });
   if (head) res.end();

@@ -29,6 +29,8 @@ export function toWireTask(t: TaskDispatch): WireSpec {
     ...(t.cleanup === undefined ? {} : { cleanup: t.cleanup }),
     cores: t.cores,
     ram: t.ram,
+    ...(t.timeout === undefined ? {} : { timeout: t.timeout }),
+    owner: t.owner,
   };
 }
 

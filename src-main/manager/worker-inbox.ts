@@ -30,7 +30,7 @@ export interface WorkerInbox {
   resync(): void;
 }
 
-const WORKER_TYPES = new Set<unknown>(['profile', 'task_results']);
+const WORKER_TYPES = new Set<unknown>(['profile', 'task_results', 'return_tasks']);
 
 /** The `type` of a strict-JSON body (workers send nothing else), or undefined. */
 function typeOf(body: string): unknown {
@@ -70,9 +70,15 @@ export function createWorkerInbox(options: WorkerInboxOptions): WorkerInbox {
       }
       if (m.type === 'profile') {
         const { os, ram, cores, provides, slots } = m;
+        const profile = { os, ram, cores, provides, slots };
         void outbox.push(
-          scheduler.profile(from, { os, ram, cores, provides, slots }, m.running.map(fromWireRef)),
+          scheduler.profile(from, profile, m.running.map(fromWireRef), m.update === true),
         );
+        return true;
+      }
+      if (m.type === 'return_tasks') {
+        log.info('worker gave tasks back', { from, reason: m.reason, tasks: m.tasks.length });
+        void outbox.push(scheduler.returned(from, m.tasks.map(fromWireRef), m.reason));
         return true;
       }
       void outbox.push(scheduler.results(from, m.results.map(fromWireResult)));

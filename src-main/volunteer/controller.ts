@@ -1,112 +1,84 @@
-// The volunteer: the worker a desktop runs for its owner. It reads the configuration (file <
-// env < flags, as the `kestrel` command does) and the volunteer's settings, profiles the machine,
-// logs in as a worker, and every `pollMs` looks at the machine (idle time, battery) and applies
-// the policy: pausing the worker (presence `away`, so the manager sends nothing new while the
-// running tasks finish) or resuming it.
-//
-// The CPU cap sets the slots, and the manager learns slots only from the `profile` a worker sends
-// when it logs in (docs/PROTOCOL.md). So when the slots change the volunteer drains: it takes no
-// new tasks until the running ones have ended and their results are acked, then logs out and in
-// again with the new profile. Killing running tasks instead would waste their work; a drain
-// costs at most the longest running task's time, with the slots it frees meanwhile left idle.
+// A worker governed by its owner's preferences: the desktop app's volunteer, and the headless
+// `kestrel worker` (which passes its settings and options as `headless`). It reads the
+// configuration (file < env < flags, or DATA_DIR/joined.json once the machine has joined),
+// logs in, and every `pollMs` looks at the machine (observe.ts), asks the policy (policy.ts)
+// and applies its decision: to the tasks through the governor (suspend, throttle, hold back),
+// to the manager through presence (`away` when it takes nothing new, `xa` while its tasks are
+// suspended) and through a `profile` update when the slots change. Tasks held longer than
+// suspendLimitSeconds are given back (`return_tasks`), so the pool is not held hostage.
 import { EventEmitter } from 'node:events';
-import { hostname } from 'node:os';
-import type { VolunteerSettings, VolunteerSnapshot, VolunteerState } from '../../shared/ipc.ts';
-import { loadConfig, requireKeys, serviceUrl, type Config } from '../cli/config.ts';
-import { silentLogger, type Logger } from '../common/log.ts';
+import type {
+  JoinRequest,
+  PageRequest,
+  PauseMode,
+  VolunteerSettings,
+  VolunteerSnapshot,
+} from '../../shared/api.ts';
+import { requireKeys, serviceUrls, type Config } from '../common/config.ts';
+import { bareJid } from '../common/jid.ts';
+import { silentLogger } from '../common/log.ts';
+import type { TaskOutcome } from '../worker/executor.ts';
+import { joinPool, loadWorkerConfig } from '../worker/join.ts';
 import { readProfile, type Profile } from '../worker/profile.ts';
-import { onBatteryPower } from './battery.ts';
-import { decide, type Decision, type Observations } from './policy.ts';
-import { openSession, type WorkerSession } from './session.ts';
+import { probeSandbox } from '../worker/sandbox.ts';
+import { openWorkerLogin, type WorkerLogin } from '../worker/worker-login.ts';
+import { createGovernor, type Governor, type GovernedTask } from './governor.ts';
+import { createHistory, historyEntry, type History } from './history.ts';
+import { createApplier, type Applier } from './apply.ts';
+import { createObserver, defaultProbes, type Observer } from './observe.ts';
+import {
+  decide,
+  INITIAL_STATE,
+  mayStart,
+  refusal,
+  type Decision,
+  type PolicyState,
+} from './policy.ts';
+import { buildSnapshot, NO_TOTALS } from './snapshot.ts';
 import {
   createSettingsStore,
   DEFAULT_SETTINGS,
   mergeSettings,
   type SettingsStore,
 } from './settings.ts';
-
-export interface VolunteerOptions {
-  /** KESTREL_* variables and where the config file is (KESTREL_CONFIG, XDG_CONFIG_HOME). */
-  env: NodeJS.ProcessEnv;
-  /** Win over env and file. `slots` is not used: the volunteer's CPU cap sets the slots. */
-  flags?: Config;
-  /** A config file that must exist; default: the `kestrel` command's default path, if present. */
-  configPath?: string;
-  /** Seconds since the last keyboard or mouse input (Electron: powerMonitor.getSystemIdleTime). */
-  idleSeconds(): number;
-  /** Default: systeminformation's battery report. */
-  onBattery?(): Promise<boolean>;
-  /** XMPP resource and work directory name; default: this host's name. */
-  name?: string;
-  /** How often to look at the machine and apply the policy; default 5000 ms. */
-  pollMs?: number;
-  log?: Logger;
-}
-
-export interface VolunteerEvents {
-  /** The snapshot changed; carries the new one. */
-  changed: [VolunteerSnapshot];
-}
-
-export interface Volunteer extends EventEmitter<VolunteerEvents> {
-  snapshot(): VolunteerSnapshot;
-  /**
-   * Reads config and settings, profiles the machine and logs in. Rejects only for what retrying
-   * cannot fix (bad or missing configuration, a bad settings file); a server that cannot be
-   * reached is retried with backoff and shown as `offline` with its error meanwhile.
-   */
-  start(): Promise<void>;
-  /** Validates, saves and applies a change of settings. */
-  setSettings(patch: unknown): Promise<VolunteerSnapshot>;
-  /** The volunteer's own pause, saved: it holds across restarts until resume(). */
-  pause(): Promise<VolunteerSnapshot>;
-  resume(): Promise<VolunteerSnapshot>;
-  /** Stops running tasks (the manager requeues them) and logs out. Idempotent. */
-  stop(): Promise<void>;
-}
-
-export class VolunteerError extends Error {
-  readonly code = 'volunteer_not_ready';
-  override readonly name = 'VolunteerError';
-}
+import {
+  defaultName,
+  VolunteerError,
+  type Volunteer,
+  type VolunteerEvents,
+  type VolunteerOptions,
+} from './volunteer.ts';
 
 const RETRY_MIN_MS = 1_000;
 const RETRY_MAX_MS = 60_000;
 
-/** This host's name as an XMPP resource and directory name (the `kestrel worker --name` rule). */
-export function defaultName(host = hostname()): string {
-  const name = host
-    .replace(/[^A-Za-z0-9_.-]/g, '-')
-    .replace(/^[^A-Za-z0-9]+/, '')
-    .slice(0, 64);
-  return name === '' ? 'volunteer' : name;
-}
-
-interface Worker {
-  config: {
-    server: string;
-    jid: string;
-    password: string;
-    manager: string;
-    dataDir: string;
-    pin?: string;
-    allowPlaintext?: boolean;
-  };
-  profile: Profile;
-}
+type Account = Config & {
+  server: string;
+  dataDir: string;
+  jid: string;
+  password: string;
+  manager: string;
+};
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export function createVolunteer(options: VolunteerOptions): Volunteer {
-  const { idleSeconds, onBattery = onBatteryPower, pollMs = 5_000, log = silentLogger } = options;
+  const { pollMs = 1_000, log = silentLogger, headless } = options;
+  const now = options.now ?? Date.now;
   const name = options.name ?? defaultName();
   const events = new EventEmitter<VolunteerEvents>();
-  let settings: VolunteerSettings = { ...DEFAULT_SETTINGS };
+  let settings: VolunteerSettings = { ...(headless?.settings ?? DEFAULT_SETTINGS) };
   let store: SettingsStore | undefined;
-  let worker: Worker | undefined;
+  let dataDir: string | undefined;
+  let account: Account | undefined;
+  let profile: Profile | undefined;
+  let history: History | undefined;
+  let login: WorkerLogin | undefined;
+  let observer: Observer | undefined;
+  let governor: Governor | undefined;
   let decision: Decision | undefined;
-  let session: WorkerSession | undefined;
-  let onBatteryNow = false;
+  let policy: PolicyState = INITIAL_STATE;
+  let applier: Applier | undefined;
   let error: string | undefined;
   let retryAt = 0;
   let retryMs = RETRY_MIN_MS;
@@ -114,7 +86,7 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
   let tickPending = false;
   let stopped = false;
   let published = '';
-  // Every change of session or presence runs in this queue, one at a time.
+  // Every change of session, presence or settings runs in this queue, one at a time.
   let queue: Promise<unknown> = Promise.resolve();
 
   function serial<T>(step: () => Promise<T>): Promise<T> {
@@ -124,19 +96,23 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
   }
 
   function snapshot(): VolunteerSnapshot {
-    const running = session?.worker.running() ?? 0;
-    let state: VolunteerState = 'offline';
-    if (session?.online) state = !decision?.run ? 'paused' : running > 0 ? 'working' : 'idle';
-    return {
-      state,
-      reason: decision?.reason ?? (settings.paused ? 'paused' : 'ok'),
-      running,
-      slots: session?.slots ?? decision?.slots ?? 0,
-      manager: worker?.config.manager,
-      jid: session?.jid ?? worker?.config.jid,
-      error: state === 'offline' ? error : undefined,
-      settings: { ...settings },
-    };
+    return buildSnapshot({
+      configured: account !== undefined,
+      online: login?.online ?? false,
+      jid: login?.jid ?? account?.jid,
+      manager: account ? bareJid(account.manager) : undefined,
+      error,
+      settings,
+      decision,
+      slots: decision?.slots ?? 0,
+      tasks: governor?.tasks() ?? [],
+      totals: history?.totals() ?? NO_TOTALS,
+      isolation: {
+        ...(login?.isolation ?? probeSandbox(options.env).isolation),
+        ...(options.secrets ? { credentials: options.secrets.detail } : {}),
+      },
+      idle: observer?.idle ?? { source: 'none', available: false, detail: 'not read yet' },
+    });
   }
 
   function publish(): void {
@@ -147,32 +123,48 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
     events.emit('changed', next);
   }
 
-  async function observe(profile: Profile): Promise<Observations> {
+  function recordEnd(task: GovernedTask, outcome: TaskOutcome): void {
+    if (!history || !account) return;
+    const ended = historyEntry(task, outcome, bareJid(account.manager));
+    if (ended === undefined) return; // it never ran
     try {
-      onBatteryNow = await onBattery();
+      history.record(ended.entry, ended.counted);
     } catch (err) {
-      log.warn('could not read the battery state; keeping the last one', { error: message(err) });
+      log.warn('could not write the history', { error: message(err) });
     }
-    return { idleFor: idleSeconds(), onBattery: onBatteryNow, cores: profile.cores };
+    publish();
   }
 
-  async function connect(w: Worker, wanted: Decision): Promise<void> {
-    if (Date.now() < retryAt) return;
-    const { server, jid, password, manager, dataDir, pin, allowPlaintext } = w.config;
-    const next = await openSession({
-      service: serviceUrl(server),
-      jid,
-      password,
-      manager,
-      pin,
-      allowPlaintext,
-      dataDir,
+  async function connect(a: Account, p: Profile): Promise<void> {
+    if (now() < retryAt) return;
+    // What this login offers: later decisions compare their slots against it.
+    profile = { ...p, slots: decision?.slots ?? p.slots };
+    const next = await openWorkerLogin({
+      service: serviceUrls(a.server),
+      jid: a.jid,
+      password: a.password,
+      manager: a.manager,
+      pin: a.pin,
+      allowPlaintext: a.allowPlaintext,
+      dataDir: a.dataDir,
       name,
-      profile: { ...w.profile, slots: wanted.slots },
-      paused: !wanted.run,
+      profile,
+      executor: headless?.executor,
+      wrap: (executor) => {
+        governor = createGovernor({
+          executor,
+          now,
+          mayStart: (ramMb) => mayStart(settings, observer?.memory, ramMb),
+          maxTaskSeconds: () => settings.maxTaskSeconds,
+          onEnd: recordEnd,
+        });
+        return governor.executor;
+      },
+      refuse: (task) => refusal(settings, task),
+      paused: decision !== undefined && !decision.run,
       log,
       onChange() {
-        if (session?.online) error = undefined;
+        if (login?.online) error = undefined;
         publish();
       },
       onError(err) {
@@ -181,40 +173,33 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
         publish();
       },
     });
-    session = next;
+    login = next;
+    applier = createApplier({ worker: next.worker, governor, log, now });
     try {
       await next.start();
       retryAt = 0;
       retryMs = RETRY_MIN_MS;
     } catch (err) {
-      session = undefined;
+      login = undefined;
       error = message(err);
-      log.warn('could not log in; will retry', { error, retryMs });
-      retryAt = Date.now() + retryMs;
-      retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
       await next.stop();
+      if (headless) throw err;
+      log.warn('could not log in; will retry', { error, retryMs });
+      retryAt = now() + retryMs;
+      retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
     }
   }
 
   async function evaluate(): Promise<void> {
-    if (!worker || stopped) return;
-    const wanted = decide(settings, await observe(worker.profile));
-    decision = wanted;
-    if (session && session.slots !== wanted.slots) {
-      // Drain (see the top of this file): nothing new until the running tasks have ended and the
-      // manager has acked their results, which a logout would otherwise lose (and rerun).
-      if (session.worker.running() > 0 || session.worker.unacked() > 0) {
-        if (!session.worker.paused) await session.worker.pause();
-        return;
-      }
-      const old = session;
-      session = undefined;
-      log.info('logging in again to offer a new number of slots', { slots: wanted.slots });
-      await old.stop();
-    }
-    if (!session) await connect(worker, wanted);
-    else if (wanted.run && session.worker.paused) await session.worker.resume();
-    else if (!wanted.run && !session.worker.paused) await session.worker.pause();
+    if (!account || !profile || !observer || stopped) return;
+    const ours = { cpuSeconds: governor?.cpuSeconds() ?? 0, rssMb: governor?.rssMb() ?? 0 };
+    const observed = await observer.look(now(), profile.cores, ours);
+    const result = decide(settings, observed, policy, headless?.slots);
+    policy = result.state;
+    decision = result.decision;
+    if (!login) return connect(account, profile);
+    governor?.apply(decision);
+    profile = (await applier?.apply(decision, settings, profile)) ?? profile;
   }
 
   /** One look at the machine; what goes wrong is logged and shown, and the next look retries. */
@@ -222,8 +207,9 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
     try {
       await evaluate();
     } catch (err) {
+      if (headless && !login) throw err;
       error = message(err);
-      log.warn('could not apply the volunteer policy', { error });
+      log.warn('could not apply the policy', { error });
     } finally {
       publish();
     }
@@ -232,31 +218,73 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
   function tick(): void {
     if (tickPending) return; // a slow login must not pile up looks behind it
     tickPending = true;
-    void serial(step).finally(() => {
-      tickPending = false;
+    void serial(step)
+      .catch(() => undefined) // step() has logged and shown it
+      .finally(() => {
+        tickPending = false;
+      });
+  }
+
+  function makeObserver(): Observer {
+    const probes = defaultProbes({
+      idleSource: settings.idleSource,
+      idleSeconds: options.idleSeconds,
+      onBattery: options.onBattery,
+      env: options.env,
     });
+    return createObserver({ ...probes, ...options.probes }, log);
+  }
+
+  /** Reads the account; false (and `configured` false) when the machine has not joined yet. */
+  async function readAccount(): Promise<boolean> {
+    const config = loadWorkerConfig(
+      options.flags ?? {},
+      options.env,
+      options.configPath,
+      options.secrets,
+    );
+    dataDir = config.dataDir;
+    try {
+      account = requireKeys(
+        config,
+        ['jid', 'password', 'manager'],
+        'the worker’s account and its manager',
+      );
+    } catch (err) {
+      if (headless) throw err;
+      return false;
+    }
+    profile = await readProfile({ provides: config.provides, slots: headless?.slots });
+    history = createHistory({ dataDir: config.dataDir, name, now });
+    return true;
   }
 
   function start(): Promise<void> {
     return serial(async () => {
-      if (worker || stopped) return;
+      if (account || stopped) return;
       try {
-        const config = loadConfig(options.flags ?? {}, options.env, options.configPath);
-        // Settings first: they can be changed even while the account is not configured yet.
-        store = createSettingsStore(config.dataDir);
-        settings = store.load();
-        const ready = requireKeys(
-          config,
-          ['jid', 'password', 'manager'],
-          'the volunteer’s account and its manager',
+        const config = loadWorkerConfig(
+          options.flags ?? {},
+          options.env,
+          options.configPath,
+          options.secrets,
         );
-        worker = { config: ready, profile: await readProfile({ provides: config.provides }) };
+        // Settings first: they can be changed even while the machine has not joined a pool.
+        if (!headless) {
+          store = createSettingsStore(config.dataDir);
+          settings = store.load();
+        }
+        observer = makeObserver();
+        if (!(await readAccount())) {
+          publish();
+          return;
+        }
       } catch (err) {
         error = message(err);
         publish();
         throw err;
       }
-      log.info('volunteer starting', { name, cores: worker.profile.cores, ...settings });
+      log.info('worker starting', { name, cores: profile?.cores, ...settings });
       await step();
       timer = setInterval(tick, pollMs);
     });
@@ -267,8 +295,23 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
       if (!store) throw new VolunteerError('settings cannot be saved before the volunteer starts');
       const next = mergeSettings(settings, patch);
       store.save(next);
+      const sourceChanged = next.idleSource !== settings.idleSource;
       settings = next;
+      if (sourceChanged) observer = makeObserver();
       await step();
+      return snapshot();
+    });
+  }
+
+  function join(request: JoinRequest): Promise<VolunteerSnapshot> {
+    return serial(async () => {
+      if (!dataDir) throw new VolunteerError('the volunteer has not started');
+      if (account) throw new VolunteerError(`already joined as ${account.jid}`);
+      const joined = await joinPool(request, dataDir, options.secrets);
+      log.info('joined a pool', { jid: joined.jid, manager: joined.manager });
+      await readAccount();
+      await step();
+      timer ??= setInterval(tick, pollMs);
       return snapshot();
     });
   }
@@ -277,8 +320,9 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
     stopped = true;
     clearInterval(timer);
     return serial(async () => {
-      const old = session;
-      session = undefined;
+      const old = login;
+      login = undefined;
+      governor?.close();
       await old?.stop();
       publish();
     });
@@ -288,8 +332,11 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
     snapshot,
     start,
     setSettings,
-    pause: () => setSettings({ paused: true }),
+    pause: (mode: PauseMode = 'suspend') => setSettings({ paused: true, pauseMode: mode }),
     resume: () => setSettings({ paused: false }),
+    join,
+    history: (request?: PageRequest) =>
+      history?.page(request) ?? { items: [], total: 0, offset: 0 },
     stop,
   });
 }

@@ -2,14 +2,27 @@
 // stopped: in the bubblewrap sandbox (its PID namespace holds the whole task), or on the host
 // (a cgroup of its own, a /proc walk, or the process group: see host-tree.ts).
 import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
+import { join } from 'node:path';
 import {
+  cgroupPids,
   createCgroupTree,
   createGroupTree,
   createProcWalkTree,
   makeTaskCgroup,
+  releaseCgroup,
 } from './host-tree.ts';
 import { INFO_FD, parseStatus, STATUS_FD, type Exposure, type Sandbox } from './sandbox.ts';
+import {
+  cgroupUsage,
+  continueAll,
+  descendants,
+  freezeCgroup,
+  procUsage,
+  stopAll,
+  type TaskUsage,
+} from './task-usage.ts';
 
 const isWindows = process.platform === 'win32';
 
@@ -23,6 +36,11 @@ export interface TaskTree {
   kill(): void;
   /** Frees what the tree held once it is empty (a cgroup). */
   release(): Promise<void>;
+  /** Stops every process of the task where it stands (no-op where the platform cannot). */
+  suspend(): void;
+  resume(): void;
+  /** What the task's processes use now; undefined where the platform cannot tell. */
+  usage(): TaskUsage | undefined;
 }
 
 export interface ShellExit {
@@ -67,28 +85,45 @@ function send(pid: number, signal: NodeJS.Signals): void {
 /**
  * The sandbox's PID 1 is the status reporter (sandbox.ts); its host pid comes on bwrap's info
  * pipe. The shell runs in PID 1's process group, so SIGTERM to that group is today's SIGTERM to
- * the shell's group; SIGKILL to PID 1 ends the namespace and so every process in it.
+ * the shell's group; SIGKILL to PID 1 ends the namespace and so every process in it. Where a
+ * cgroup can be made (`cgroupBase`), bwrap starts in one of its own, so that suspending the task
+ * is one write to its freezer and its CPU time counts the processes that ended too.
  */
 export function createSandboxConfinement(
   sandbox: Sandbox,
   exposures: readonly Exposure[],
+  cgroupBase?: string,
 ): Confinement {
   return {
     method: 'bubblewrap',
-    prepare: (commandLine, cwd, own) => ({
-      file: sandbox.bwrap,
-      args: sandbox.args(commandLine, cwd, [
+    prepare(commandLine, cwd, own) {
+      const args = sandbox.args(commandLine, cwd, [
         ...exposures,
         ...own.map((path) => ({ path, writable: true })),
-      ]),
-      extraPipes: 2,
-      attach: (child) => attachSandboxed(child),
-      discard: () => undefined,
-    }),
+      ]);
+      const dir = cgroupBase === undefined ? undefined : makeTaskCgroup(cgroupBase);
+      // As for host tasks: the shell moves into the cgroup, then becomes bwrap (same pid).
+      const joined =
+        dir === undefined
+          ? { file: sandbox.bwrap, args }
+          : {
+              file: '/bin/sh',
+              args: ['-c', JOIN_THEN_EXEC, '/bin/sh', dir, sandbox.bwrap, ...args],
+            };
+      return {
+        ...joined,
+        extraPipes: 2,
+        attach: (child) => attachSandboxed(child, dir),
+        discard: () => void (dir && releaseCgroup(dir).catch(() => undefined)),
+      };
+    },
   };
 }
 
-function attachSandboxed(child: ChildProcess): Launched {
+/** `sh -c JOIN_THEN_EXEC sh DIR FILE ARGS…`: join cgroup DIR, then exec FILE ARGS. */
+const JOIN_THEN_EXEC = 'echo 0 > "$1/cgroup.procs" && shift && exec "$@"';
+
+function attachSandboxed(child: ChildProcess, cgroup: string | undefined): Launched {
   let init: number | undefined;
   let termPending = false;
   let killed = false;
@@ -111,6 +146,9 @@ function attachSandboxed(child: ChildProcess): Launched {
     statusPipe.on('close', () => resolve());
   });
   const exited = () => child.exitCode !== null || child.signalCode !== null;
+  // Without a cgroup: PID 1 and everything below it (orphans of the namespace are reparented to
+  // PID 1, so nothing escapes the walk); bwrap itself only waits and is left alone.
+  const members = () => (init === undefined ? [] : descendants(init));
   const tree: TaskTree = {
     alive: () => child.pid !== undefined && !exited(),
     terminate() {
@@ -119,11 +157,22 @@ function attachSandboxed(child: ChildProcess): Launched {
     },
     kill() {
       killed = true;
+      if (cgroup !== undefined) {
+        try {
+          writeFileSync(join(cgroup, 'cgroup.kill'), '1');
+        } catch {
+          // gone already
+        }
+      }
       if (init !== undefined) send(init, 'SIGKILL');
       // Before PID 1 exists, or should it linger: bwrap's death kills it (--die-with-parent).
       if (child.pid !== undefined) send(child.pid, 'SIGKILL');
     },
-    release: async () => undefined,
+    release: () => (cgroup === undefined ? Promise.resolve() : releaseCgroup(cgroup)),
+    suspend: () => (cgroup === undefined ? stopAll(members) : freezeCgroup(cgroup, true)),
+    resume: () => (cgroup === undefined ? continueAll(members()) : freezeCgroup(cgroup, false)),
+    usage: () =>
+      cgroup === undefined ? procUsage(members()) : cgroupUsage(cgroup, cgroupPids(cgroup)),
   };
   return {
     tree,
@@ -165,11 +214,10 @@ export function createHostConfinement(cgroupBase: string | undefined): Confineme
         const dir = makeTaskCgroup(cgroupBase);
         // The shell joins its cgroup before it runs anything, so no child can start outside;
         // `exec` keeps its pid, hence the exit status is the command shell's own.
-        const join = 'echo 0 > "$1/cgroup.procs" && exec /bin/sh -c "$2"';
         const tree = (pid: number | undefined) => createCgroupTree(dir, pid);
         return {
           file: '/bin/sh',
-          args: ['-c', join, '/bin/sh', dir, commandLine],
+          args: ['-c', JOIN_THEN_EXEC, '/bin/sh', dir, '/bin/sh', '-c', commandLine],
           extraPipes: 0,
           attach: (child) => direct(tree(child.pid)),
           discard: () =>

@@ -1,8 +1,6 @@
 // Runs the tasks of Kestrel jobs on this worker: `COMMAND INDEX` through the platform shell, in
 // its own process group and working directory (in a sandbox where there is one), with an
 // environment of its own, keeping only the tail of its output.
-import { mkdirSync } from 'node:fs';
-import { rm, rmdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import {
   createHostConfinement,
@@ -11,14 +9,15 @@ import {
 } from './confinement.ts';
 import { findCgroupBase } from './host-tree.ts';
 import { probeSandbox, type Exposure, type Isolation } from './sandbox.ts';
+import type { TaskUsage } from './task-usage.ts';
 import { passEnvProblem, taskEnvironment } from './task-env.ts';
+import { makeWorkDir, removeWorkDir } from './work-dir.ts';
 import {
   createTail,
   message,
   startProcess,
   type ProcessEnd,
   type ProcessRun,
-  type Tail,
 } from './shell-process.ts';
 
 export interface ExecutorOptions {
@@ -49,8 +48,15 @@ export interface TaskSpec {
   command: string;
   /** Runs after the command ends (unless cancelled), with INDEX appended too. */
   cleanup?: string;
-  /** Applies to the command and, separately, to the cleanup. No limit when absent. */
+  /**
+   * Wall-clock limit, applied to the command and, separately, to the cleanup; time spent
+   * suspended does not count. No limit when absent.
+   */
   timeoutMs?: number;
+  /** The job's `ram` (MB): the task is stopped when its processes hold more. No limit when 0 or absent. */
+  ramMb?: number;
+  /** Bare JID of the job's submitter: not used to run the task, kept for whoever watches it. */
+  owner?: string;
 }
 
 export interface TaskOutcome {
@@ -66,6 +72,10 @@ export interface TaskOutcome {
   timedOut: boolean;
   /** The command could not be started; exitCode is then null. */
   error?: string;
+  /** Why the worker stopped the command, for people: over its time or memory limit. */
+  stopped?: string;
+  /** CPU time of the task's processes, where the platform can tell (see task-usage.ts). */
+  cpuSeconds?: number;
 }
 
 export interface RunningTask {
@@ -73,6 +83,15 @@ export interface RunningTask {
   /** Never rejects. */
   readonly result: Promise<TaskOutcome>;
   cancel(): void;
+  /**
+   * Stops every process of the task where it stands (and of its cleanup, should that start
+   * meanwhile) until resume(); its time limit waits too. A no-op where the platform cannot.
+   */
+  suspend(): void;
+  resume(): void;
+  readonly suspended: boolean;
+  /** What its processes use so far; undefined where the platform cannot tell. */
+  usage(): TaskUsage | undefined;
 }
 
 export interface Executor {
@@ -103,29 +122,8 @@ function validateTask(task: TaskSpec): string | undefined {
   if (task.timeoutMs !== undefined && !(task.timeoutMs > 0 && task.timeoutMs <= 2 ** 31 - 1)) {
     return 'timeoutMs must be a positive number of milliseconds below 2^31';
   }
+  if (task.ramMb !== undefined && !(task.ramMb >= 0)) return 'ramMb must be a number ≥ 0';
   return undefined;
-}
-
-// Synchronous so that `pid` is known when run() returns; creating a directory is cheap.
-function makeWorkDir(dir: string): string | undefined {
-  try {
-    mkdirSync(dir, { recursive: true });
-    return undefined;
-  } catch (err) {
-    return message(err);
-  }
-}
-
-async function removeWorkDir(dirs: string[], jobDir: string, stderr: Tail): Promise<void> {
-  try {
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
-    // Other tasks of the job may still use the job directory: it goes only once empty.
-    await rmdir(jobDir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT') return;
-    stderr.note(`[kestrel] could not remove working directory: ${message(err)}`);
-  }
 }
 
 function checkOptions(options: ExecutorOptions): void {
@@ -148,18 +146,18 @@ function chooseConfinement(options: ExecutorOptions): {
   const mode = options.sandbox ?? 'auto';
   const probed =
     mode === 'none'
-      ? { isolation: { kind: 'none' as const, reason: 'the sandbox is turned off' } }
+      ? { isolation: { kind: 'none' as const, detail: 'the sandbox is turned off' } }
       : probeSandbox(options.env);
   if (probed.sandbox !== undefined) {
     const exposures = (options.expose ?? []).map((e) => ({ ...e, path: resolve(e.path) }));
     return {
-      confinement: createSandboxConfinement(probed.sandbox, exposures),
+      confinement: createSandboxConfinement(probed.sandbox, exposures, findCgroupBase()),
       isolation: probed.isolation,
     };
   }
   if (mode === 'require')
     throw new ExecutorOptionsError(
-      `a sandbox is required but ${probed.isolation.reason}`,
+      `a sandbox is required but ${probed.isolation.detail}`,
       'executor-no-sandbox',
     );
   return { confinement: createHostConfinement(findCgroupBase()), isolation: probed.isolation };
@@ -193,31 +191,62 @@ export function createExecutor(options: ExecutorOptions): Executor {
     const tmp = join(own, 'tmp');
     const env = taskEnvironment({ source, passEnv, task, home, tmp });
     let cancelled = false;
+    let suspended = false;
     let current: ProcessRun | undefined;
+    // CPU time of the command lines that have ended (the command before its cleanup).
+    let spentCpu: number | undefined;
     const start = (command: string): ProcessRun => {
       const { timeoutMs } = task;
-      const io = { cwd, env, timeoutMs, killGraceMs, stdout, stderr, confinement, own: [own] };
+      const memoryLimitMb = task.ramMb;
+      const io = {
+        ...{ cwd, env, timeoutMs, killGraceMs, stdout, stderr, confinement, own: [own] },
+        memoryLimitMb,
+      };
       current = startProcess(`${command} ${task.index}`, io);
+      if (suspended) current.suspend();
       return current;
     };
-    const settle = (end: Omit<ProcessEnd, 'timedOut'> & { timedOut?: boolean }): TaskOutcome => ({
-      exitCode: end.exitCode,
-      signal: end.signal,
-      durationMs: end.durationMs,
-      stdoutTail: stdout.text(),
-      stderrTail: stderr.text(),
-      cancelled,
-      timedOut: end.timedOut ?? false,
-      ...(end.error === undefined ? {} : { error: end.error }),
-    });
+    const usage = (): TaskUsage | undefined => {
+      const now = current?.usage();
+      if (now === undefined)
+        return spentCpu === undefined ? undefined : { cpuSeconds: spentCpu, rssMb: 0 };
+      return { ...now, cpuSeconds: now.cpuSeconds + (spentCpu ?? 0) };
+    };
+    const addCpu = (end: ProcessEnd) => {
+      if (end.cpuSeconds !== undefined) spentCpu = (spentCpu ?? 0) + end.cpuSeconds;
+    };
+    const stoppedBecause = (end: Omit<ProcessEnd, 'timedOut'> & { timedOut?: boolean }) => {
+      if (end.overMemoryMb !== undefined)
+        return `stopped: it used ${end.overMemoryMb} MB of memory, more than the ${String(task.ramMb)} MB its job asked for (ram)`;
+      if (end.timedOut && task.timeoutMs !== undefined)
+        return `stopped: it ran longer than its time limit of ${Math.round(task.timeoutMs / 1000)} s`;
+      return undefined;
+    };
+    const settle = (end: Omit<ProcessEnd, 'timedOut'> & { timedOut?: boolean }): TaskOutcome => {
+      const stopped = stoppedBecause(end);
+      return {
+        exitCode: end.exitCode,
+        signal: end.signal,
+        durationMs: end.durationMs,
+        stdoutTail: stdout.text(),
+        stderrTail: stderr.text(),
+        cancelled,
+        timedOut: end.timedOut ?? false,
+        ...(end.error === undefined ? {} : { error: end.error }),
+        ...(stopped === undefined ? {} : { stopped }),
+        ...(spentCpu === undefined ? {} : { cpuSeconds: spentCpu }),
+      };
+    };
     const failed = (error: string): TaskOutcome =>
       settle({ exitCode: null, signal: null, durationMs: 0, error });
 
     async function finish(main: ProcessRun): Promise<TaskOutcome> {
       const end = await main.end;
+      addCpu(end);
       const cleanup = task.cleanup?.trim() ? task.cleanup : undefined;
       if (end.error === undefined && !cancelled && cleanup !== undefined) {
         const after = await start(cleanup).end;
+        addCpu(after);
         if (after.error !== undefined) stderr.note(`[kestrel] cleanup failed: ${after.error}`);
         else if (after.timedOut) stderr.note(`[kestrel] cleanup timed out`);
         else if (after.signal !== null) stderr.note(`[kestrel] cleanup killed by ${after.signal}`);
@@ -251,8 +280,22 @@ export function createExecutor(options: ExecutorOptions): Executor {
       result,
       cancel() {
         cancelled = true;
+        suspended = false; // terminate() lets a stopped task run to act on its SIGTERM
         current?.terminate();
       },
+      suspend() {
+        if (cancelled) return;
+        suspended = true;
+        current?.suspend();
+      },
+      resume() {
+        suspended = false;
+        current?.resume();
+      },
+      get suspended() {
+        return suspended;
+      },
+      usage,
     };
     running.add(handle);
     void result.then(() => running.delete(handle));

@@ -12,6 +12,14 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { TaskTree } from './confinement.ts';
+import {
+  cgroupUsage,
+  continueAll,
+  freezeCgroup,
+  procStatFields,
+  procUsage,
+  stopAll,
+} from './task-usage.ts';
 
 const isWindows = process.platform === 'win32';
 
@@ -38,11 +46,19 @@ export function createGroupTree(pid: number | undefined, exited: () => boolean):
     }
     send(-pid, signal);
   };
+  // macOS: the group is all that can be found. Windows would need the job object's threads
+  // suspended (NtSuspendProcess), which Node does not offer: there a task cannot be suspended.
+  const signalGroup = (signal: NodeJS.Signals) => {
+    if (pid !== undefined && !isWindows) send(-pid, signal);
+  };
   return {
     alive: () => (pid === undefined ? false : isWindows ? !exited() : groupAlive(pid)),
     terminate: () => sendGroup('SIGTERM'),
     kill: () => sendGroup('SIGKILL'),
     release: async () => undefined,
+    suspend: () => signalGroup('SIGSTOP'),
+    resume: () => signalGroup('SIGCONT'),
+    usage: () => undefined,
   };
 }
 
@@ -81,7 +97,7 @@ export function makeTaskCgroup(base: string): string {
   return dir;
 }
 
-function cgroupPids(dir: string): number[] {
+export function cgroupPids(dir: string): number[] {
   try {
     return readFileSync(join(dir, 'cgroup.procs'), 'utf8')
       .split('\n')
@@ -108,22 +124,30 @@ export function createCgroupTree(dir: string, pid: number | undefined): TaskTree
         for (const member of cgroupPids(dir)) send(member, 'SIGKILL');
       }
     },
-    async release() {
-      // Killed processes leave the cgroup a moment after the signal: rmdir is EBUSY until then.
-      for (let tries = 0; tries < 50; tries += 1) {
-        try {
-          rmdirSync(dir);
-          return;
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          if (code === 'ENOENT') return;
-          if (code !== 'EBUSY') throw err;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      throw new Error(`cgroup ${dir} still has processes`);
-    },
+    release: () => releaseCgroup(dir),
+    suspend: () => freezeCgroup(dir, true),
+    resume: () => freezeCgroup(dir, false),
+    usage: () => cgroupUsage(dir, cgroupPids(dir)),
   };
+}
+
+/** Removes a task's cgroup once its processes have left it. */
+export async function releaseCgroup(dir: string): Promise<void> {
+  // A frozen cgroup keeps its killed processes until it thaws.
+  freezeCgroup(dir, false);
+  // Killed processes leave the cgroup a moment after the signal: rmdir is EBUSY until then.
+  for (let tries = 0; tries < 50; tries += 1) {
+    try {
+      rmdirSync(dir);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code !== 'EBUSY') throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`cgroup ${dir} still has processes`);
 }
 
 // --- /proc walk ------------------------------------------------------------------------------
@@ -141,15 +165,8 @@ function readProcs(): ProcEntry[] {
   const entries: ProcEntry[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-    } catch {
-      continue; // ended meanwhile
-    }
-    // Fields after the command name (which may hold spaces and parentheses): state ppid pgrp sid.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z') continue;
+    const fields = procStatFields(name);
+    if (fields === undefined || fields[0] === 'Z') continue;
     entries.push({
       pid: Number(name),
       ppid: Number(fields[1]),
@@ -204,5 +221,8 @@ export function createProcWalkTree(pid: number | undefined): TaskTree {
     terminate: () => signalAll('SIGTERM'),
     kill: () => signalAll('SIGKILL'),
     release: async () => undefined,
+    suspend: () => stopAll(members),
+    resume: () => continueAll(members()),
+    usage: () => procUsage(members()),
   };
 }

@@ -12,14 +12,10 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+// How tasks are kept apart is part of what the volunteer sees: one type, in the renderer's API.
+import type { Isolation } from '../../shared/api.ts';
 
-export type IsolationKind = 'bubblewrap' | 'none';
-
-export interface Isolation {
-  kind: IsolationKind;
-  /** What the sandbox is, or why tasks run without one: shown to operators and volunteers. */
-  reason: string;
-}
+export type { Isolation };
 
 /** A host path that tasks see at the same place inside the sandbox. */
 export interface Exposure {
@@ -175,7 +171,7 @@ export function probeSandbox(env: NodeJS.ProcessEnv = process.env): {
 }
 
 function probe(env: NodeJS.ProcessEnv): { sandbox?: Sandbox; isolation: Isolation } {
-  const none = (reason: string) => ({ isolation: { kind: 'none' as const, reason } });
+  const none = (detail: string) => ({ isolation: { kind: 'none' as const, detail } });
   if (process.platform !== 'linux')
     return none(`no sandbox on ${process.platform} (bubblewrap is Linux only)`);
   const bwrap = onPath('bwrap', env);
@@ -203,7 +199,7 @@ function probe(env: NodeJS.ProcessEnv): { sandbox?: Sandbox; isolation: Isolatio
   }
   return {
     sandbox,
-    isolation: { kind: 'bubblewrap', reason: `bubblewrap sandbox (${bwrap})` },
+    isolation: { kind: 'bubblewrap', detail: `bubblewrap sandbox (${bwrap})` },
   };
 }
 

@@ -3,14 +3,15 @@ import {
   encodeBatches,
   encodeMessage,
   errorMessage,
+  type ReturnReason,
   type TaskRef as WireRef,
   type TaskResult as WireResult,
   type TaskSpec as WireSpec,
 } from '../../shared/protocol/index.ts';
 import { bareJid } from '../common/jid.ts';
 import type { Logger } from '../common/log.ts';
-import type { ManagerPresence, XmppConnection } from '../xmpp/connection.ts';
-import type { Executor, RunningTask } from './executor.ts';
+import type { ManagerPresence, PresenceShow, XmppConnection } from '../xmpp/connection.ts';
+import type { Executor, RunningTask, TaskSpec } from './executor.ts';
 import type { Profile } from './profile.ts';
 import { createRefusals } from './refusals.ts';
 import { fromWireTask, refOf, toWireResult } from './wire.ts';
@@ -27,6 +28,11 @@ export interface WorkerServiceOptions {
   executor: Executor;
   profile: Profile;
   log: Logger;
+  /**
+   * Whether this worker's owner lets the task run: a reason for refusing it (they blocked the
+   * job or its submitter), or undefined. A refused task is given back as `blocked`.
+   */
+  refuse?(task: TaskSpec): string | undefined;
 }
 
 export interface WorkerService {
@@ -37,12 +43,16 @@ export interface WorkerService {
   /** Results sent but not yet acknowledged (durably stored) by the manager. */
   unacked(): number;
   /**
-   * Stop taking new tasks (presence `away`: the manager sends no more) while running ones finish;
-   * `resume()` takes work again. A volunteer's pause, or "only when I am away".
+   * Stop taking new tasks (presence `away`, or `xa` while tasks are suspended: the manager sends
+   * no more); `status` says why. `resume()` takes work again.
    */
-  pause(): Promise<void>;
+  pause(show?: Extract<PresenceShow, 'away' | 'xa'>, status?: string): Promise<void>;
   resume(): Promise<void>;
   readonly paused: boolean;
+  /** Stops these tasks and gives them back to the manager unfinished (`return_tasks`). */
+  handBack(tasks: readonly WireRef[], reason: ReturnReason): void;
+  /** Offers a new profile (slots) at once, running tasks and all (a `profile` update). */
+  updateProfile(profile: Profile): void;
 }
 
 const taskKey = (r: WireRef) => `${r.job_id}:${r.index}`;
@@ -57,7 +67,8 @@ const resultBodies = (results: WireResult[]) =>
   encodeBatches(results, (batch) => ({ type: 'task_results', v: 1, results: batch }));
 
 export function createWorkerService(options: WorkerServiceOptions): WorkerService {
-  const { connection, executor, profile, log } = options;
+  const { connection, executor, log } = options;
+  let profile = options.profile;
   const manager = bareJid(options.manager);
   const running = new Map<string, { ref: WireRef; task: RunningTask; cancelled: boolean }>();
   const unacked = new Map<string, WireResult>();
@@ -73,6 +84,8 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
   const managerResources = new Map<string, ManagerPresence | undefined>();
   /** A resource that says nothing of itself is a manager of epoch 0 (one without standbys). */
   const epochOf = (m: ManagerPresence | undefined) => (m?.role === 'active' ? m.epoch : 0);
+  let stopped = false;
+  let paused = false;
 
   /** The resource to follow now: standbys never, the highest epoch, the earliest among equals. */
   function best(): string | undefined {
@@ -85,8 +98,6 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     }
     return found;
   }
-  let stopped = false;
-  let paused = false;
 
   function sendResults(results: WireResult[]): void {
     if (!managerJid || results.length === 0) return;
@@ -120,6 +131,16 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
       .catch((error: unknown) => log.warn('could not send profile', { error: String(error) }));
   }
 
+  function giveBack(tasks: readonly WireRef[], reason: ReturnReason): void {
+    if (!managerJid || tasks.length === 0) return;
+    connection
+      .sendJson(managerJid, { type: 'return_tasks', v: 1, reason, tasks })
+      .catch((error: unknown) =>
+        // The manager learns it from the next profile's `running` instead.
+        log.warn('could not give tasks back', { reason, error: String(error) }),
+      );
+  }
+
   function start(spec: WireSpec): void {
     const key = taskKey(spec);
     const current = running.get(key);
@@ -129,7 +150,14 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
       current.task.cancel();
     }
     const ref = refOf(spec);
-    const task = executor.run(fromWireTask(spec));
+    const taskSpec: TaskSpec = fromWireTask(spec);
+    const refusal = options.refuse?.(taskSpec);
+    if (refusal !== undefined) {
+      log.info('refused a task', { job: spec.job_id, index: spec.index, why: refusal });
+      giveBack([ref], 'blocked');
+      return;
+    }
+    const task = executor.run(taskSpec);
     const entry = { ref, task, cancelled: false };
     running.set(key, entry);
     void task.result.then((outcome) => {
@@ -274,9 +302,9 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     },
     running: () => running.size,
     unacked: () => unacked.size,
-    async pause() {
+    async pause(show = 'away', status = 'paused') {
       paused = true;
-      await connection.setPresence('away', 'paused');
+      await connection.setPresence(show, status);
     },
     async resume() {
       paused = false;
@@ -284,6 +312,33 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     },
     get paused() {
       return paused;
+    },
+    handBack(tasks, reason) {
+      const given: WireRef[] = [];
+      for (const ref of tasks) {
+        const entry = running.get(taskKey(ref));
+        if (!entry || entry.ref.attempt !== ref.attempt || entry.cancelled) continue;
+        // No result follows: the manager runs it elsewhere.
+        entry.cancelled = true;
+        entry.task.cancel();
+        given.push(entry.ref);
+      }
+      if (given.length > 0) log.info('giving tasks back', { reason, tasks: given.length });
+      giveBack(given, reason);
+    },
+    updateProfile(next) {
+      profile = next;
+      if (!managerJid) return; // the next report after a reconnect carries it
+      const runningRefs = [...running.values()].filter((r) => !r.cancelled).map((r) => r.ref);
+      connection
+        .sendJson(managerJid, {
+          type: 'profile',
+          v: 1,
+          ...profile,
+          running: runningRefs,
+          update: true,
+        })
+        .catch((error: unknown) => log.warn('could not send profile', { error: String(error) }));
     },
   };
 }

@@ -2,11 +2,21 @@
 // (and sandbox, see confinement.ts), with a bounded tail of its output and the kill rules of the
 // worker (SIGTERM, then SIGKILL to everything the command started).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { constants, setPriority } from 'node:os';
 import type { Confinement, Prepared, TaskTree } from './confinement.ts';
+import type { TaskUsage } from './task-usage.ts';
 
 const isWindows = process.platform === 'win32';
 /** How long stdout/stderr may stay open after the command exits, beyond the kill grace. */
 const CLOSE_SLACK_MS = 500;
+/** How often a task with a memory limit has its resident memory measured. */
+const MEMORY_CHECK_MS = 1000;
+/** Unix niceness of every task, so the owner's own programs come first (nice(1)). */
+export const TASK_NICENESS = 10;
+// Run through nice(1), which execs the command: the priority holds from its first instruction
+// and is inherited by whatever it starts, with no moment at the normal priority.
+const NICE = ['/usr/bin/nice', '/bin/nice'].find((path) => !isWindows && existsSync(path));
 
 export interface Tail {
   push(chunk: string): void;
@@ -39,6 +49,13 @@ export interface ProcessEnd {
   exitCode: number | null;
   signal: string | null;
   timedOut: boolean;
+  /** Resident MB measured when it was stopped for going over `memoryLimitMb`. */
+  overMemoryMb?: number;
+  /**
+   * CPU time of its processes: exact with a cgroup; otherwise as last measured while they ran
+   * (a /proc walk cannot see processes once they have ended).
+   */
+  cpuSeconds?: number;
   durationMs: number;
   error?: string;
 }
@@ -48,6 +65,10 @@ export interface ProcessRun {
   end: Promise<ProcessEnd>;
   /** SIGTERM to the group now, SIGKILL after the grace if any process is left. Idempotent. */
   terminate(): void;
+  /** Stops every process of the command; its time limit does not run meanwhile. */
+  suspend(): void;
+  resume(): void;
+  usage(): TaskUsage | undefined;
 }
 
 export interface ProcessIo {
@@ -60,6 +81,8 @@ export interface ProcessIo {
   confinement: Confinement;
   /** The task's private directories that the sandbox shows besides cwd. */
   own: readonly string[];
+  /** Stopped when its processes hold more resident memory than this (MB); no limit when absent. */
+  memoryLimitMb?: number;
 }
 
 export const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -94,7 +117,11 @@ export function startProcess(commandLine: string, io: ProcessIo): ProcessRun {
   let child: ChildProcess;
   try {
     prepared = io.confinement.prepare(commandLine, io.cwd, io.own);
-    child = spawn(prepared.file, prepared.args, {
+    const [file, args] =
+      NICE === undefined
+        ? [prepared.file, prepared.args]
+        : [NICE, ['-n', String(TASK_NICENESS), prepared.file, ...prepared.args]];
+    child = spawn(file, args, {
       cwd: io.cwd,
       env: io.env,
       stdio: ['ignore', 'pipe', 'pipe', ...new Array<'pipe'>(prepared.extraPipes).fill('pipe')],
@@ -106,7 +133,15 @@ export function startProcess(commandLine: string, io: ProcessIo): ProcessRun {
     prepared?.discard();
     const error = `could not start ${prepared?.file ?? 'the task'}: ${message(err)}`;
     const end = { exitCode: null, signal: null, timedOut: false, durationMs: 0, error };
-    return { pid: undefined, end: Promise.resolve(end), terminate: () => undefined };
+    const none = () => undefined;
+    return {
+      pid: undefined,
+      end: Promise.resolve(end),
+      terminate: none,
+      suspend: none,
+      resume: none,
+      usage: none,
+    };
   }
   const file = prepared.file;
   for (const [stream, tail] of [
@@ -117,16 +152,55 @@ export function startProcess(commandLine: string, io: ProcessIo): ProcessRun {
     stream?.on('data', (chunk: string) => tail.push(chunk));
     stream?.on('error', (err) => tail.note(`[kestrel] output lost: ${err.message}`));
   }
+  // Windows has no nice(1): the priority class is set as soon as the process exists.
+  if (NICE === undefined && child.pid !== undefined) {
+    try {
+      setPriority(child.pid, isWindows ? constants.priority.PRIORITY_BELOW_NORMAL : TASK_NICENESS);
+    } catch {
+      // It may have ended already.
+    }
+  }
   const launched = prepared.attach(child);
   const group = createStopper(launched.tree, io.killGraceMs);
   let timedOut = false;
-  const timer =
-    io.timeoutMs === undefined
+  // The time limit counts the time the command may run: a suspension stops the clock.
+  let left = io.timeoutMs;
+  let armedAt = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    if (left === undefined) return;
+    armedAt = performance.now();
+    timer = setTimeout(() => {
+      timedOut = true;
+      group.terminate();
+    }, left);
+  };
+  const disarm = () => {
+    if (timer === undefined || left === undefined) return;
+    clearTimeout(timer);
+    timer = undefined;
+    left = Math.max(1, left - (performance.now() - armedAt));
+  };
+  arm();
+  let suspended = false;
+  let overMemoryMb: number | undefined;
+  let lastCpu: number | undefined;
+  const usage = () => {
+    const now = launched.tree.usage();
+    if (now !== undefined) lastCpu = Math.max(lastCpu ?? 0, now.cpuSeconds);
+    return now;
+  };
+  const limit = io.memoryLimitMb;
+  const memoryCheck =
+    limit === undefined || limit <= 0
       ? undefined
-      : setTimeout(() => {
-          timedOut = true;
+      : setInterval(() => {
+          const rss = usage()?.rssMb;
+          if (rss === undefined || rss <= limit || overMemoryMb !== undefined) return;
+          overMemoryMb = Math.round(rss);
           group.terminate();
-        }, io.timeoutMs);
+          if (suspended) launched.tree.resume(); // a stopped process acts on SIGTERM only once it runs
+        }, MEMORY_CHECK_MS);
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const ended = new Promise<{ code: number | null; signal: string | null } | { error: Error }>(
     (resolve) => {
@@ -139,6 +213,7 @@ export function startProcess(commandLine: string, io: ProcessIo): ProcessRun {
     const first = await ended;
     const durationMs = Math.round(performance.now() - started);
     clearTimeout(timer);
+    clearInterval(memoryCheck);
     if ('error' in first) {
       for (const stream of child.stdio) stream?.destroy();
       await launched.tree.release().catch(() => undefined);
@@ -157,10 +232,35 @@ export function startProcess(commandLine: string, io: ProcessIo): ProcessRun {
     await group.settle();
     const shell = await launched.exit(first.code, first.signal);
     for (const stream of child.stdio) stream?.destroy();
+    usage(); // a cgroup still counts its ended processes until it is removed
+    const cpu = lastCpu === undefined ? {} : { cpuSeconds: lastCpu };
     await launched.tree.release().catch((err: unknown) => {
       io.stderr.note(`[kestrel] ${message(err)}`);
     });
-    return { ...shell, timedOut, durationMs };
+    const over = overMemoryMb === undefined ? {} : { overMemoryMb };
+    return { ...shell, timedOut, durationMs, ...over, ...cpu };
   })();
-  return { pid: child.pid, end, terminate: () => group.terminate() };
+  return {
+    pid: child.pid,
+    end,
+    terminate() {
+      group.terminate();
+      // A stopped process acts on SIGTERM only once it runs again.
+      if (suspended) launched.tree.resume();
+      suspended = false;
+    },
+    suspend() {
+      if (suspended) return;
+      suspended = true;
+      disarm();
+      launched.tree.suspend();
+    },
+    resume() {
+      if (!suspended) return;
+      suspended = false;
+      launched.tree.resume();
+      arm();
+    },
+    usage,
+  };
 }

@@ -1,4 +1,5 @@
 import type { TaskRef, TaskResult, TaskSpec as WireSpec } from '../../shared/protocol/index.ts';
+import { bareJid } from '../common/jid.ts';
 import type { TaskOutcome, TaskSpec } from './executor.ts';
 
 /**
@@ -19,10 +20,15 @@ export function fromWireTask(t: WireSpec): TaskSpec {
     attempt: t.attempt,
     command: t.command,
     cleanup: t.cleanup,
+    ...(t.timeout === undefined ? {} : { timeoutMs: t.timeout * 1000 }),
+    ...(t.ram > 0 ? { ramMb: t.ram } : {}),
+    ...(t.owner === undefined ? {} : { owner: bareJid(t.owner) }),
   };
 }
 
 export function toWireResult(ref: TaskRef, o: TaskOutcome): TaskResult {
+  // A task the worker stopped (over its RAM or time limit) says why where a spawn error would.
+  const error = o.error ?? o.stopped;
   return {
     ...refOf(ref),
     exit_code: o.exitCode,
@@ -30,6 +36,6 @@ export function toWireResult(ref: TaskRef, o: TaskOutcome): TaskResult {
     duration_ms: Math.round(o.durationMs),
     stdout_tail: o.stdoutTail,
     stderr_tail: o.stderrTail,
-    ...(o.error === undefined ? {} : { error: o.error }),
+    ...(error === undefined ? {} : { error }),
   };
 }

@@ -284,9 +284,15 @@ class Connection extends EventEmitter<ConnectionEvents> implements XmppConnectio
     return this.#client.entity.send(element);
   }
 
-  /** Roster, then initial presence (RFC 6121 §2.2, §4.2): only then are we online. */
+  /**
+   * Roster, then initial presence (RFC 6121 §2.2, §4.2), then a ping to our own server: a server
+   * handles one stream's stanzas in order, so its answer means it has taken our presence, and
+   * messages to our bare JID reach us from then on. Without that barrier "online" came a moment
+   * too early: a user who sent a job the instant the manager said it was online got it bounced
+   * (service-unavailable from Prosody, which had not yet seen the manager's presence).
+   */
   async #establish(generation: number): Promise<void> {
-    const { entity } = this.#client;
+    const { entity, iqCaller } = this.#client;
     this.#clearLoginTimer();
     this.#jid = entity.jid?.toString();
     await this.#roster.load(LOGIN_TIMEOUT_MS);
@@ -295,7 +301,20 @@ class Connection extends EventEmitter<ConnectionEvents> implements XmppConnectio
     if (generation !== this.#generation) {
       throw new XmppError('connect_failed', 'connection lost during login');
     }
+    // We may send from here on: peers that see our presence answer at once (a manager's
+    // presence makes a worker send its profile), and the stream keeps everything in order.
     this.#state = 'online';
+    // Any answer will do (an error too: a server without XEP-0199 still answers in order).
+    const ping = xml(
+      'iq',
+      { type: 'get', to: this.#options.domain },
+      xml('ping', { xmlns: NS_PING }),
+    );
+    await iqCaller.request(ping, LOGIN_TIMEOUT_MS).catch(() => undefined);
+    if (this.#stopped) return;
+    if (generation !== this.#generation) {
+      throw new XmppError('connect_failed', 'connection lost during login');
+    }
     this.#backoffMs = BACKOFF_MIN_MS;
     const reconnected = this.#lostAt > 0;
     const event = {

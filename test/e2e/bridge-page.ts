@@ -1,8 +1,8 @@
 // The renderer as a host page with a bridge sees it: the built renderer, served by the head
 // node's own HTTP server module (no API behind it), with `window.kestrel` put in place before the
 // app loads and backed by Node-side handlers through Playwright's exposeBinding — the shape the
-// Electron preload gives it (shared/api.ts KestrelBridge). Used by the bridge test and the
-// screenshots of the volunteer's views, whose real main-process side is not part of this tree.
+// Electron preload gives it (shared/api.ts KestrelBridge), answered by the test itself. The
+// real app behind the bridge is test/harness/electron's (the desktop-*.test.ts files).
 import type { Page } from 'playwright-core';
 import type { ApiEvent, ApiEvents, ApiReply } from '../../shared/api.ts';
 import { silentLogger } from '../../src-main/common/log.ts';

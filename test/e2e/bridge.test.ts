@@ -47,7 +47,7 @@ describe('the renderer with a window.kestrel bridge', () => {
       throw new ApiFailure('unavailable', `${method} is not offered here`);
     });
     await shown(page.getByRole('heading', { name: 'Working' }));
-    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.getByRole('button', { name: 'Pause now' }).click();
     await shown(page.getByRole('heading', { name: 'Paused by you' }));
     await bridge.emit(
       'volunteer:changed',

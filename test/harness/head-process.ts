@@ -98,9 +98,9 @@ export async function startHeadProcess(
     );
     return path;
   };
-  async function addUser(name: string): Promise<void> {
+  async function addUser(name: string, role = 'submitter'): Promise<void> {
     const added = await runKestrel(
-      ['user', 'add', name, '--password', PASSWORD, '--data-dir', dir],
+      ['user', 'add', name, '--password', PASSWORD, '--role', role, '--data-dir', dir],
       env,
     );
     if (added.code !== 0) throw new Error(`kestrel user add ${name}: ${added.stderr}`);
@@ -115,7 +115,7 @@ export async function startHeadProcess(
     token,
     admin: stored.admin,
     async startWorker(name, options = {}) {
-      await addUser(name);
+      await addUser(name, 'worker');
       const args = ['worker', '--name', name, '--slots', String(options.slots ?? 1)];
       if (options.provides) args.push('--provides', options.provides.join(','));
       args.push('--config', config(name, `${name}@${domain}`, PASSWORD));

@@ -16,6 +16,8 @@ export interface WorkerSpec {
   slots?: number;
   /** `--server` for this worker (default: a node of the server, in turn on a cluster). */
   server?: string;
+  /** More `kestrel worker` flags (its preferences, such as --blocked-submitters). */
+  args?: string[];
 }
 
 export interface ManagerSpec {
@@ -112,6 +114,8 @@ export async function createPool(
       ...(options.store === undefined ? {} : { KESTREL_STORE: options.store }),
     });
 
+  const managerLog = () =>
+    (pool.manager?.output() ?? '(no manager)').trim().split('\n').slice(-40).join('\n');
   const pool: Pool = {
     server,
     dataDir,
@@ -147,6 +151,7 @@ export async function createPool(
       const args = ['worker', '--name', name, '--slots', String(spec.slots ?? 2)];
       args.push('--expose', TEST_EXPOSE);
       if (spec.provides) args.push('--provides', spec.provides.join(','));
+      if (spec.args) args.push(...spec.args);
       const service = spec.server ?? nodes[nextNode++ % nodes.length];
       const worker = startKestrel(`worker ${name}`, args, env(`${user}@${server.domain}`, service));
       workers.set(name, worker);
@@ -158,7 +163,7 @@ export async function createPool(
     async user(name = 'alice', { sharePresence = false } = {}) {
       const local = uniqueUser(name);
       await server.createAccount(local, PASSWORD);
-      const client = await connectUser(server, local, managerJid, sharePresence);
+      const client = await connectUser(server, local, managerJid, managerLog, sharePresence);
       users.push(client);
       if (sharePresence) {
         const seen = nextEvent(client.connection, 'presence', (p) =>
@@ -170,7 +175,12 @@ export async function createPool(
       return client;
     },
     async userAgain(previous) {
-      const client = await connectUser(server, previous.jid.split('@')[0] ?? '', managerJid);
+      const client = await connectUser(
+        server,
+        previous.jid.split('@')[0] ?? '',
+        managerJid,
+        managerLog,
+      );
       users.push(client);
       return client;
     },
@@ -198,6 +208,8 @@ async function connectUser(
   server: TestXmppServer,
   local: string,
   managerJid: string,
+  /** What the manager logged lately: a reply that never comes is explained there. */
+  managerLog: () => string,
   sharePresence = false,
 ): Promise<UserClient> {
   const connection = createConnection({
@@ -222,8 +234,16 @@ async function connectUser(
     replies.push(reply);
     for (const check of waiters) check();
   });
-  // Server restarts are part of some tests: the connection reconnects by itself.
-  connection.on('error', () => undefined);
+  // Server restarts are part of some tests: the connection reconnects by itself. What happened
+  // to it is kept for the message of a reply that never came.
+  const events: string[] = [];
+  const note = (what: string) => events.push(`${new Date().toISOString()} ${what}`);
+  connection.on('error', (error) => note(`error ${error.code}: ${error.message}`));
+  connection.on('offline', ({ reason }) => note(`offline: ${reason}`));
+  connection.on('online', ({ reconnected }) => reconnected && note('online again'));
+  connection.on('message_error', ({ from, condition }) =>
+    note(`bounced from ${from}: ${condition}`),
+  );
   await connection.start();
 
   function waitFor(
@@ -243,7 +263,9 @@ async function connectUser(
         waiters.delete(check);
         reject(
           new Error(
-            `no matching reply within ${timeoutMs} ms; replies so far: ${JSON.stringify(replies)}`,
+            `no matching reply within ${timeoutMs} ms; replies so far: ${JSON.stringify(replies)}\n` +
+              `this client: ${events.join('; ') || 'no errors, never offline'}\n` +
+              `the manager's last log lines:\n${managerLog()}`,
           ),
         );
       }, timeoutMs);

@@ -83,4 +83,66 @@ describe('the app', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Join' }));
     expect(await screen.findByRole('heading', { name: 'Working' })).toBeTruthy();
   });
+
+  const LINK =
+    'kestrel://join?server=lab-pc%3A5222&domain=lab.example&manager=manager%40lab.example&token=t1';
+  const volunteerApp = (configured: boolean, open?: AppInfo['open']): FakeHandlers => ({
+    'app:info': () => ({
+      mode: 'volunteer',
+      version: '0.1.0',
+      areas: ['app', 'volunteer'],
+      ...(open ? { open } : {}),
+    }),
+    'volunteer:get-state': () =>
+      configured ? snapshot() : snapshot({ configured: false, state: 'offline', tasks: [] }),
+    'volunteer:history': () => ({ items: [], total: 0, offset: 0 }),
+  });
+
+  it('fills the join screen with the link the app was opened with, for the volunteer to confirm', async () => {
+    render(App, { client: fakeClient(volunteerApp(false, { link: LINK })).client });
+    const field = (await screen.findByLabelText('Invite link')) as HTMLTextAreaElement;
+    expect(field.value).toBe(LINK);
+  });
+
+  it('fills it too when a link comes later (a second launch), and says so when already joined', async () => {
+    const fresh = fakeClient(volunteerApp(false));
+    const first = render(App, { client: fresh.client });
+    const field = (await screen.findByLabelText('Invite link')) as HTMLTextAreaElement;
+    expect(field.value).toBe('');
+    fresh.emit('app:open', { link: LINK });
+    await waitFor(() =>
+      expect((screen.getByLabelText('Invite link') as HTMLTextAreaElement).value).toBe(LINK),
+    );
+    first.unmount();
+    const joined = fakeClient(volunteerApp(true));
+    render(App, { client: joined.client });
+    await screen.findByRole('heading', { name: 'Working' });
+    joined.emit('app:open', { link: LINK });
+    expect((await screen.findByText(/opened with an invite link/)).textContent).toMatch(
+      /in a pool already \(manager@lab.example\); the link was not used/,
+    );
+  });
+
+  it('opens the view the tray asked for: Pool…, then Submit job…', async () => {
+    const fake = fakeClient({
+      ...headHandlers,
+      'app:info': () => ({ ...HEAD, open: { view: 'pool' } }),
+    });
+    render(App, { client: fake.client });
+    await waitFor(() =>
+      expect(screen.getByRole('tab', { name: 'Pool' }).getAttribute('aria-selected')).toBe('true'),
+    );
+    fake.emit('app:open', { view: 'jobs' });
+    await waitFor(() =>
+      expect(screen.getByRole('tab', { name: 'Jobs' }).getAttribute('aria-selected')).toBe('true'),
+    );
+  });
+
+  it('shows a volunteer whether it is in the pool, rather than the always-up bridge', async () => {
+    const fake = fakeClient(volunteerApp(true));
+    render(App, { client: fake.client });
+    expect((await screen.findByText('in the pool')).className).toContain('ok');
+    fake.emit('volunteer:changed', snapshot({ state: 'offline', error: 'connection lost' }));
+    expect((await screen.findByText('offline')).getAttribute('title')).toBe('connection lost');
+  });
 });

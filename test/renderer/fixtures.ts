@@ -7,6 +7,7 @@ import type {
   VolunteerSnapshot,
   WorkerView,
 } from '../../shared/api.ts';
+import { DEFAULT_SETTINGS } from '../../src-main/volunteer/settings.ts';
 
 export const T0 = Date.parse('2026-03-02T10:00:00Z');
 
@@ -72,14 +73,14 @@ export function snapshot(over: Partial<VolunteerSnapshot> = {}): VolunteerSnapsh
     jid: 'anna-laptop-3f2a1c@lab.example/anna-laptop',
     error: undefined,
     configured: true,
-    settings: {
-      paused: false,
-      onlyWhenIdle: true,
-      idleSeconds: 300,
-      notOnBattery: true,
-      cpuCap: 50,
-      startAtLogin: false,
+    suspended: 0,
+    idle: {
+      source: 'electron',
+      available: true,
+      detail: 'Electron powerMonitor',
+      idleSeconds: 412,
     },
+    settings: { ...DEFAULT_SETTINGS, onlyWhenIdle: true, idleSeconds: 300 },
     tasks: [
       {
         jobId: 41,
@@ -89,6 +90,7 @@ export function snapshot(over: Partial<VolunteerSnapshot> = {}): VolunteerSnapsh
         submitter: 'maria@lab.example',
         startedAt: T0 - 83_000,
         cpuSeconds: 79,
+        suspended: false,
       },
       {
         jobId: 41,
@@ -98,9 +100,15 @@ export function snapshot(over: Partial<VolunteerSnapshot> = {}): VolunteerSnapsh
         submitter: 'maria@lab.example',
         startedAt: T0 - 12_000,
         cpuSeconds: 11,
+        suspended: false,
       },
     ],
-    totals: { tasks: 3_482, cpuHours: 212.4, today: { tasks: 96, cpuHours: 5.1 } },
+    totals: {
+      tasks: 3_482,
+      cpuHours: 212.4,
+      today: { tasks: 96, cpuHours: 5.1 },
+      days: [{ date: '2026-12-01', tasks: 96, cpuHours: 5.1 }],
+    },
     isolation: {
       kind: 'bubblewrap',
       detail:

@@ -80,4 +80,15 @@ describe('the join screen', () => {
       ],
     ]);
   });
+
+  it('shows the invite the app was opened with, for the volunteer to check before joining', async () => {
+    const fake = fakeClient({ 'volunteer:join': () => snapshot() });
+    render(JoinScreen, { client: fake.client, link: LINK, onjoined: () => undefined });
+    expect(screen.getByRole('status').textContent?.replace(/\s+/g, ' ')).toBe(
+      'Kestrel was opened with an invite to the pool lab.example (manager manager@lab.example, server lab-pc.local:5222). Join only if you expect it.',
+    );
+    expect((screen.getByLabelText('Invite link') as HTMLTextAreaElement).value).toBe(LINK);
+    // Nothing is joined until the volunteer says so.
+    expect(fake.calls).toEqual([]);
+  });
 });

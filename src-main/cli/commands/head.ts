@@ -5,7 +5,7 @@ import { UiServerError } from '../../http/ui-server.ts';
 import { userLimitsOf } from '../../manager/limits.ts';
 import { workerRateOf } from '../../manager/worker-rate.ts';
 import { intOption, type Parsed } from '../args.ts';
-import { loadConfig } from '../config.ts';
+import { loadConfig } from '../../common/config.ts';
 import { CliError, EXIT } from '../errors.ts';
 import { untilSignal } from '../signals.ts';
 

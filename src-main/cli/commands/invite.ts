@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { readHeadConfig, readListening } from '../../head/head-config.ts';
 import { inviteReachWarning } from '../../head/invite-reach.ts';
-import { formatInviteLink } from '../../head/invite-link.ts';
+import { formatInviteLink } from '../../../shared/invite-link.ts';
 import { openServerDatabase } from '../../server/database.ts';
 import { createInviteStore } from '../../server/invites.ts';
 import { intOption, type Parsed } from '../args.ts';

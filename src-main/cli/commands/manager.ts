@@ -11,7 +11,7 @@ import { waitAsStandby } from '../../manager/standby.ts';
 import { openManagerStore, redactUrl, StoreError } from '../../manager/store.ts';
 import { createConnection } from '../../xmpp/connection.ts';
 import { intOption, type Parsed } from '../args.ts';
-import { loadConfig, requireKeys, serviceUrls } from '../config.ts';
+import { loadConfig, requireKeys, serviceUrls } from '../../common/config.ts';
 import { CliError, EXIT } from '../errors.ts';
 import { loginFailure } from '../login-failure.ts';
 import { untilSignal } from '../signals.ts';

@@ -1,5 +1,5 @@
 import type { Parsed } from '../args.ts';
-import { loadConfig, requireKeys } from '../config.ts';
+import { loadConfig, requireKeys } from '../../common/config.ts';
 import { CliError, EXIT } from '../errors.ts';
 import { formatStatus, printable, printableJson } from '../format.ts';
 import { openSession, type ManagerSession, type Reply } from '../session.ts';

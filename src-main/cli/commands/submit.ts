@@ -18,8 +18,8 @@ export function jobRequest(args: Parsed): Record<string, unknown> {
   );
   if (requires) request.requires = requires;
   if (typeof args.values.cleanup === 'string') request.cleanup = args.values.cleanup;
-  for (const key of ['cores', 'ram', 'retries'] as const) {
-    const value = intOption(args.values, key, key === 'cores' ? 1 : 0);
+  for (const key of ['cores', 'ram', 'retries', 'timeout'] as const) {
+    const value = intOption(args.values, key, key === 'cores' || key === 'timeout' ? 1 : 0);
     if (value !== undefined) request[key] = value;
   }
   return request;

@@ -1,34 +1,27 @@
-import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { bareJid, domainOf, localOf } from '../../common/jid.ts';
+import { ConfigError, loadConfig, type Config } from '../../common/config.ts';
 import { createLogger } from '../../common/log.ts';
-import { createExecutor, ExecutorOptionsError, type Executor } from '../../worker/executor.ts';
+import { WORKER_PREFERENCE_KEYS } from '../../common/preferences.ts';
+import { createVolunteer } from '../../volunteer/controller.ts';
+import { readAllHistory } from '../../volunteer/history.ts';
+import { DEDICATED_SETTINGS, mergeSettings } from '../../volunteer/settings.ts';
+import { ExecutorOptionsError } from '../../worker/executor.ts';
+import { JoinError, joinedConfigPath, joinPool, loadWorkerConfig } from '../../worker/join.ts';
 import type { Exposure } from '../../worker/sandbox.ts';
-import { readProfile } from '../../worker/profile.ts';
-import { createWorkerService } from '../../worker/service.ts';
-import { createConnection } from '../../xmpp/connection.ts';
-import type { Parsed } from '../args.ts';
-import { loadConfig, requireKeys, serviceUrls } from '../config.ts';
+import { intOption, type Parsed } from '../args.ts';
 import { CliError, EXIT } from '../errors.ts';
+import { formatHistory } from '../format-history.ts';
 import { loginFailure } from '../login-failure.ts';
 import { untilSignal } from '../signals.ts';
-import { joinPool } from './join.ts';
 
 /**
- * A worker that joined with an invite keeps its settings in DATA_DIR/joined.json and uses them
- * whenever no --config is given; --join registers first.
+ * `kestrel worker`: the same worker the desktop app runs (volunteer/controller.ts), with its
+ * preferences from the config file and flags (DEDICATED_SETTINGS unless set) instead of the
+ * app's settings file. A worker that joined with an invite keeps its account in
+ * DATA_DIR/joined.json and uses it whenever no --config is given; --join registers first.
  */
-async function workerConfig(args: Parsed) {
-  const base = loadConfig(args.flags, process.env, args.configPath);
-  const joined = join(base.dataDir, 'joined.json');
-  if (typeof args.values.join === 'string') {
-    const settings = await joinPool(args.values.join, base.dataDir);
-    process.stderr.write(`joined as ${settings.jid ?? ''}; settings kept in ${joined}\n`);
-  }
-  if (args.configPath !== undefined || !existsSync(joined)) return base;
-  return loadConfig(args.flags, process.env, joined);
-}
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -40,30 +33,51 @@ function exposures(entries: readonly string[]): Exposure[] {
   });
 }
 
-function workerExecutor(
-  workRoot: string,
-  config: { passEnv?: string[]; expose?: string[]; requireSandbox?: boolean },
-): Executor {
+async function joinFirst(link: string, dataDir: string): Promise<void> {
   try {
-    return createExecutor({
-      workRoot,
-      sandbox: config.requireSandbox === true ? 'require' : 'auto',
-      passEnv: config.passEnv,
-      expose: exposures(config.expose ?? []),
-    });
+    const joined = await joinPool({ link }, dataDir);
+    process.stderr.write(
+      `joined as ${joined.jid}; settings kept in ${joinedConfigPath(dataDir)}\n`,
+    );
   } catch (error) {
-    if (!(error instanceof ExecutorOptionsError)) throw error;
-    const exit = error.code === 'executor-no-sandbox' ? EXIT.failed : EXIT.usage;
-    throw new CliError(`kestrel worker: ${error.message}`, exit);
+    if (!(error instanceof JoinError)) throw error;
+    const where = error.where === undefined ? '' : ` ${error.where}`;
+    const exit = error.code === 'bad_invite' ? EXIT.usage : EXIT.connection;
+    throw new CliError(`kestrel worker: could not join${where}: ${error.message}`, exit);
   }
 }
 
-export async function runWorker(args: Parsed): Promise<number> {
-  const config = requireKeys(
-    await workerConfig(args),
-    ['jid', 'password', 'manager'],
-    'the worker’s account and its manager, or --join LINK',
+function preferencesOf(config: Config) {
+  const chosen = Object.fromEntries(
+    WORKER_PREFERENCE_KEYS.filter((key) => config[key] !== undefined).map((key) => [
+      key,
+      config[key],
+    ]),
   );
+  return mergeSettings(DEDICATED_SETTINGS, chosen, 'preferences');
+}
+
+function runHistory(args: Parsed): number {
+  const { dataDir } = loadConfig(args.flags, process.env, args.configPath);
+  const name = typeof args.values.name === 'string' ? args.values.name : undefined;
+  const limit = intOption(args.values, 'limit', 1) ?? 50;
+  const all = readAllHistory(dataDir, name);
+  const shown = all.slice(-limit).reverse();
+  process.stdout.write(
+    args.json ? `${JSON.stringify(shown)}\n` : `${formatHistory(shown, all.length)}\n`,
+  );
+  return EXIT.ok;
+}
+
+export async function runWorker(args: Parsed): Promise<number> {
+  const [sub] = args.positionals;
+  if (sub === 'history') return runHistory(args);
+  if (sub !== undefined)
+    throw new CliError(`unknown worker command '${sub}' (did you mean 'history'?)`, EXIT.usage);
+  const base = loadConfig(args.flags, process.env, args.configPath);
+  if (typeof args.values.join === 'string') await joinFirst(args.values.join, base.dataDir);
+  const config = loadWorkerConfig(args.flags, process.env, args.configPath);
+  const settings = preferencesOf(config);
   const name =
     typeof args.values.name === 'string' ? args.values.name : `${hostname()}-${process.pid}`;
   if (!NAME_RE.test(name))
@@ -71,7 +85,6 @@ export async function runWorker(args: Parsed): Promise<number> {
       `--name must be letters, digits, '.', '_' or '-' (got '${name}')`,
       EXIT.usage,
     );
-  const executor = workerExecutor(join(config.dataDir, 'work', name), config);
   // Like Celery's workers: one log file and one pid file per worker, under the data directory.
   const dir = join(config.dataDir, 'workers');
   mkdirSync(dir, { recursive: true });
@@ -82,40 +95,46 @@ export async function runWorker(args: Parsed): Promise<number> {
     process.stderr.write(line);
     appendFileSync(logFile, line);
   }, `worker ${name}`);
+  const worker = createVolunteer({
+    env: process.env,
+    flags: args.flags,
+    configPath: args.configPath,
+    name,
+    log,
+    headless: {
+      settings,
+      slots: config.slots,
+      executor: {
+        sandbox: config.requireSandbox === true ? 'require' : 'auto',
+        passEnv: config.passEnv,
+        expose: exposures(config.expose ?? []),
+      },
+    },
+  });
   try {
-    if (executor.isolation.kind === 'none')
-      log.warn(`tasks run unsandboxed: ${executor.isolation.reason}`);
-    else log.info(`tasks run sandboxed: ${executor.isolation.reason}`);
-    const profile = await readProfile({ provides: config.provides, slots: config.slots });
-    const connection = createConnection({
-      service: serviceUrls(config.server),
-      domain: domainOf(config.jid),
-      username: localOf(config.jid),
-      password: config.password,
-      resource: name,
-      pin: config.pin,
-      allowPlaintext: config.allowPlaintext,
-      acceptSubscription: (jid) => bareJid(jid) === bareJid(config.manager),
-    });
-    connection.on('error', (error) => log.warn('xmpp', { error: String(error) }));
-    const service = createWorkerService({
-      connection,
-      manager: config.manager,
-      executor,
-      profile,
-      log,
-    });
     try {
-      await service.start();
+      await worker.start();
     } catch (error) {
-      throw loginFailure(error, config);
+      if (error instanceof ConfigError) {
+        if (error.missing.length > 0)
+          throw new ConfigError(
+            error.message,
+            error.missing,
+            'the worker’s account and its manager, or --join LINK',
+          );
+        throw error;
+      }
+      if (error instanceof ExecutorOptionsError) {
+        const exit = error.code === 'executor-no-sandbox' ? EXIT.failed : EXIT.usage;
+        throw new CliError(`kestrel worker: ${error.message}`, exit);
+      }
+      throw loginFailure(error, { jid: config.jid ?? '', server: config.server });
     }
-    log.info('profile', { ...profile });
     const signal = await untilSignal();
-    log.info(`${signal}: stopping (killing ${service.running()} running tasks)`);
-    await service.stop();
+    log.info(`${signal}: stopping (killing ${worker.snapshot().running} running tasks)`);
     return 0;
   } finally {
+    await worker.stop();
     rmSync(pidFile, { force: true });
   }
 }

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Parsed } from '../args.ts';
-import { loadConfig } from '../config.ts';
+import { loadConfig } from '../../common/config.ts';
 import { CliError, EXIT } from '../errors.ts';
 
 /**

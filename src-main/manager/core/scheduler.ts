@@ -9,6 +9,7 @@ import type {
   TaskRef,
   TaskResult,
   TaskState,
+  ReturnReason,
   WorkerProfile,
 } from './types.ts';
 import {
@@ -48,7 +49,16 @@ export interface OwnerLoad {
 export interface Scheduler {
   submit(info: JobInfo): Action[];
   presence(jid: string, available: boolean, show?: PresenceShow): Action[];
-  profile(jid: string, profile: WorkerProfile, running: TaskRef[]): Action[];
+  /**
+   * A worker's profile. After a (re)connect it reconciles `running` with what the manager holds;
+   * an `update` (sent while connected, docs/PROTOCOL.md) only changes what the worker offers.
+   */
+  profile(jid: string, profile: WorkerProfile, running: TaskRef[], update?: boolean): Action[];
+  /**
+   * A worker gave tasks back unfinished: they go back to the queue without counting as lost.
+   * `blocked`: its owner will not run that job, so none of the job's tasks goes to it again.
+   */
+  returned(jid: string, tasks: TaskRef[], reason: ReturnReason): Action[];
   results(jid: string, results: TaskResult[]): Action[];
   /**
    * Workers stopped answering pings: treat them as gone until each sends a profile again. All are
@@ -143,6 +153,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const tasks: TaskDispatch[] = [];
     for (const job of active) {
       if (job.counts.queued === 0 || !provides(w.profile, job.info.spec)) continue;
+      if (w.refused.has(job.info.id)) continue;
       const spec = job.info.spec;
       for (let n = fits(w.free, spec); n > 0; n -= 1) {
         const taken = job.take();
@@ -158,6 +169,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
           cleanup: spec.cleanup,
           cores: spec.cores,
           ram: spec.ram,
+          timeout: spec.timeout,
+          owner: job.info.owner,
         });
       }
       if (w.free.slots <= 0) break;
@@ -339,9 +352,17 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       return out;
     },
 
-    profile(jid, profile, running) {
+    profile(jid, profile, running, update = false) {
       const out: Action[] = [];
       const w = worker(jid);
+      if (update && w.profile !== undefined) {
+        // Tasks dispatched since the worker sent this are not in its `running`: reconciling now
+        // would requeue them as lost. Only the capacity changes (fewer slots: none is taken back).
+        w.profile = profile;
+        resetCapacity(w, specOf);
+        fill(w, out);
+        return out;
+      }
       w.profile = profile;
       w.expectedUntil = undefined;
       const reported = new Set(running.map((ref) => taskKey(ref.jobId, ref.index)));
@@ -369,6 +390,26 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       if (w) fill(w, out);
       // A retried task went back to the queue: any idle worker may take it.
       if (out.some((a) => a.kind === 'record' && a.outcome === 'retry')) fillAll(out);
+      return out;
+    },
+
+    returned(jid, tasks, reason) {
+      const out: Action[] = [];
+      const w = workers.get(jid);
+      for (const ref of tasks) {
+        const job = jobs.get(ref.jobId);
+        if (!job || job.finishedAt !== undefined || ref.index >= job.info.spec.queue) continue;
+        if (reason === 'blocked' && w) w.refused.add(ref.jobId);
+        const key = taskKey(ref.jobId, ref.index);
+        // Only the attempt this worker holds now: an older one has been dealt with already.
+        if (holder.get(key) !== jid || job.attempts(ref.index) !== ref.attempt) continue;
+        if (job.state(ref.index) !== 'running') continue;
+        holder.delete(key);
+        if (w) release(w, key, job.info.spec);
+        job.requeue(ref.index);
+        out.push({ kind: 'requeue', task: ref, lost: job.lost(ref.index) });
+      }
+      fillAll(out);
       return out;
     },
 
@@ -466,10 +507,18 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
 
     forgetFinished(before) {
       const gone: number[] = [];
+      const owners = new Set<string>();
       for (const [id, job] of jobs) {
         if (job.finishedAt === undefined || job.finishedAt >= before) continue;
         jobs.delete(id);
         gone.push(id);
+        owners.add(job.info.owner);
+      }
+      // Finished jobs are out of openByOwner already; status lists byOwner.
+      for (const owner of owners) {
+        const kept = (byOwner.get(owner) ?? []).filter((job) => jobs.has(job.info.id));
+        if (kept.length > 0) byOwner.set(owner, kept);
+        else byOwner.delete(owner);
       }
       return gone;
     },

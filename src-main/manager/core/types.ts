@@ -9,6 +9,8 @@ export interface JobSpec {
   /** MB; 0 means "no requirement". */
   ram: number;
   retries: number;
+  /** Wall-clock seconds each task may run; none when absent. */
+  timeout?: number;
 }
 
 export interface JobInfo {
@@ -44,6 +46,9 @@ export interface WorkerProfile {
   slots: number;
 }
 
+/** Why a worker gave tasks back unfinished: its owner blocked the job, or it held them suspended too long. */
+export type ReturnReason = 'blocked' | 'suspended';
+
 export type PresenceShow = 'away' | 'chat' | 'dnd' | 'xa';
 
 export type TaskState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
@@ -61,6 +66,9 @@ export interface TaskDispatch extends TaskRef {
   cleanup?: string;
   cores: number;
   ram: number;
+  timeout?: number;
+  /** The job's owner (bare JID): workers show it to their owner, who may block them. */
+  owner: string;
 }
 
 /** What the core asks the service to do. Store effects are applied before messages are sent. */

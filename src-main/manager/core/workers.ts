@@ -11,6 +11,8 @@ export interface WorkerState {
   free: Capacity;
   /** Set while a restarted manager waits for a worker it had assigned tasks to. */
   expectedUntil: number | undefined;
+  /** Jobs this worker gave back as `blocked` (its owner will not run them): none goes there again. */
+  readonly refused: Set<number>;
 }
 
 export function createWorkerState(jid: string): WorkerState {
@@ -21,6 +23,7 @@ export function createWorkerState(jid: string): WorkerState {
     running: new Map(),
     free: { slots: 0, cores: 0, ram: 0 },
     expectedUntil: undefined,
+    refused: new Set(),
   };
 }
 

@@ -101,6 +101,11 @@ export function observeScheduler(
       note(actions);
       return actions;
     },
+    returned(jid, tasks, reason) {
+      const actions = inner.returned(jid, tasks, reason);
+      note(actions);
+      return actions;
+    },
     unresponsive(...jids) {
       const known = new Map(inner.workers().map((w) => [w.jid, w.profile]));
       for (const jid of jids) silent.set(jid, { jid, profile: known.get(jid), since: now() });

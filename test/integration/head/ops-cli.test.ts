@@ -141,7 +141,7 @@ describe('kestrel purge', () => {
       /^purged [1-9]\d* finished jobs \(finished before \d{4}-\d\d-\d\dT/,
     );
     const after = JSON.parse((await as(admin, 'status', '--json')).stdout) as { jobs: unknown[] };
-    expect(after.jobs).toEqual([]);
+    expect(after.jobs, JSON.stringify(after.jobs)).toEqual([]);
     expect((await as(admin, 'pool', '--json')).stdout).toMatch(/"finished_jobs":0/);
   });
 });

@@ -40,7 +40,7 @@ beforeAll(async () => {
   port = await freePort();
   const head = startKestrel(
     'head',
-    ['head', '--domain', 'pool.test', '--port', String(port), '--data-dir', headDir],
+    ['head', '--domain', 'pool.test', '--port', String(port), '--no-ui', '--data-dir', headDir],
     env,
   );
   processes.push(head);
@@ -302,7 +302,7 @@ describe('roles: users submit, workers work, and neither becomes the other', () 
     writeFileSync(config, JSON.stringify({ workers: ['carol@lab.test'] }));
     const head = startKestrel(
       'head2',
-      ['head', '--domain', 'lab.test', '--port', String(headPort), '--config', config],
+      ['head', '--domain', 'lab.test', '--port', String(headPort), '--no-ui', '--config', config],
       { ...env, KESTREL_DATA_DIR: dir },
     );
     processes.push(head);

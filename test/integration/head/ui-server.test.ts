@@ -171,7 +171,7 @@ describe('kestrel head --ui-port', () => {
         'invalid_field',
         /did you mean 'requires'/,
       ],
-      ['jobs/get', '[{"jobId":999}]', 404, 'unknown_job', /^no job 999$/],
+      ['jobs/get', '[{"jobId":999}]', 404, 'unknown_job', /^no job 999 of yours$/],
       ['jobs/launch', '[]', 404, 'unknown_method', /^no method jobs:launch$/],
       ['volunteer/pause', '[]', 501, 'unavailable', /not offered here/],
     ];

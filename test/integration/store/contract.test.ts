@@ -76,6 +76,7 @@ const dispatch = (jobId: number, ...indexes: number[]): Action => ({
     command: 'run.sh',
     cores: 1,
     ram: 0,
+    owner: 'alice@pool',
   })),
 });
 
@@ -177,7 +178,17 @@ describe.each(['sqlite', 'postgres'] as const)('manager store contract (%s)', (k
       {
         kind: 'dispatch',
         worker: 'w2@pool/b',
-        tasks: [{ jobId: job.id, index: 2, attempt: 2, command: 'run.sh', cores: 1, ram: 0 }],
+        tasks: [
+          {
+            jobId: job.id,
+            index: 2,
+            attempt: 2,
+            command: 'run.sh',
+            cores: 1,
+            ram: 0,
+            owner: 'alice@pool',
+          },
+        ],
       },
     ]);
     expect(await store.task(job.id, 2)).toMatchObject({
@@ -220,7 +231,17 @@ describe.each(['sqlite', 'postgres'] as const)('manager store contract (%s)', (k
       kind: 'dispatch',
       worker: W,
       // An attempt the store cannot hold (NOT NULL): the whole batch must go.
-      tasks: [{ jobId: job.id, index: 1, attempt: Number.NaN, command: 'x', cores: 1, ram: 0 }],
+      tasks: [
+        {
+          jobId: job.id,
+          index: 1,
+          attempt: Number.NaN,
+          command: 'x',
+          cores: 1,
+          ram: 0,
+          owner: 'alice@pool',
+        },
+      ],
     };
     await expect(store.apply([dispatch(job.id, 0), broken])).rejects.toThrow();
     expect(await store.openTasks()).toEqual([]);

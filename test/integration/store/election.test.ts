@@ -93,7 +93,17 @@ describe('election on a PostgreSQL store', () => {
     const dispatch = {
       kind: 'dispatch' as const,
       worker: 'w@pool/x',
-      tasks: [{ jobId: job.id, index: 0, attempt: 1, command: 'x', cores: 1, ram: 0 }],
+      tasks: [
+        {
+          jobId: job.id,
+          index: 0,
+          attempt: 1,
+          command: 'x',
+          cores: 1,
+          ram: 0,
+          owner: 'alice@pool',
+        },
+      ],
     };
     // a still believes its epoch is 1: the store refuses it all the same.
     for (const write of [

@@ -54,6 +54,10 @@ describe('decodeUserRequest: accepted forms and defaults', () => {
         retries: 100,
       },
     ],
+    [
+      `{'type':'job','command':'a','queue':1,'timeout':3600}`,
+      { type: 'job', command: 'a', queue: 1, ...job, timeout: 3600 },
+    ],
   ])('%s', (body, message) => {
     expect(decodeUserRequest(body)).toStrictEqual({ ok: true, message });
   });
@@ -207,6 +211,13 @@ describe('decodeUserRequest: errors', () => {
       {
         code: 'invalid_field',
         reason: "field 'ram' must be a whole number of MB from 0 to 16777216 (got -1)",
+      },
+    ],
+    [
+      `{'type':'job', 'command':'x', 'queue':5, 'timeout':0.5}`,
+      {
+        code: 'invalid_field',
+        reason: "field 'timeout' must be a whole number of seconds from 1 to 2592000 (got 0.5)",
       },
     ],
     [

@@ -45,8 +45,21 @@ describe('decodeWorkerMessage', () => {
     },
     { type: 'error', v: 1, code: 'invalid_field', reason: "field 'tasks' must be …" },
     { type: 'error', v: 2, code: 'some_future_code', reason: '' },
+    { ...profile, slots: 2, update: true },
+    { type: 'return_tasks', v: 1, reason: 'blocked', tasks: [ref] },
+    { type: 'return_tasks', v: 1, reason: 'suspended', tasks: [ref, { ...ref, index: 1 }] },
   ])('decodes $type', (message) => {
     expect(decodeWorkerMessage(JSON.stringify(message))).toStrictEqual({ ok: true, message });
+  });
+
+  it.each<[unknown, string]>([
+    [{ type: 'return_tasks', v: 1, reason: 'bored', tasks: [ref] }, "field 'reason'"],
+    [{ type: 'return_tasks', v: 1, reason: 'blocked', tasks: [] }, "field 'tasks'"],
+    [{ ...profile, update: 'yes' }, "field 'update'"],
+  ])('refuses a malformed %j', (message, field) => {
+    const decoded = decodeWorkerMessage(JSON.stringify(message));
+    expect(decoded).toMatchObject({ ok: false, error: { code: 'invalid_field' } });
+    expect(decoded.ok ? '' : decoded.error.reason).toContain(field);
   });
 
   it('drops unknown fields and duplicate tags', () => {
@@ -83,14 +96,14 @@ describe('decodeWorkerMessage', () => {
       { type: 'tasks', v: 1, tasks: [] },
       {
         code: 'unknown_type',
-        reason: "unknown type 'tasks': expected profile, task_results or error",
+        reason: "unknown type 'tasks': expected profile, task_results, return_tasks or error",
       },
     ],
     [
       { v: 1 },
       {
         code: 'unknown_type',
-        reason: "missing field 'type': expected profile, task_results or error",
+        reason: "missing field 'type': expected profile, task_results, return_tasks or error",
       },
     ],
     [
@@ -153,7 +166,8 @@ describe('decodeWorkerMessage', () => {
       { type: 'error', v: 1, code: 'x' },
       {
         code: 'invalid_field',
-        reason: "missing field 'reason' (a string of at most 4096 characters)",
+        reason:
+          "missing field 'reason' (one of blocked, suspended, or for an error a string of at most 4096 characters)",
       },
     ],
   ])('rejects %j', (message, error) => {
@@ -182,6 +196,7 @@ describe('decodeManagerMessage', () => {
       tasks: [
         { ...ref, command: '~/runtask.sh', cores: 1, ram: 0 },
         { ...ref, index: 1, attempt: 2, command: 'run', cleanup: 'clean', cores: 2, ram: 512 },
+        { ...ref, index: 2, command: 'run', cores: 1, ram: 0, timeout: 3600, owner: 'alice@x' },
       ],
     },
     { type: 'cancel_tasks', v: 1, tasks: [ref] },
@@ -213,6 +228,14 @@ describe('decodeManagerMessage', () => {
       {
         code: 'invalid_field',
         reason: `field 'results' must be a list of 1 to ${MAX_BATCH} entries (got a list of ${MAX_BATCH + 1} items)`,
+      },
+    ],
+    [
+      { type: 'tasks', v: 1, tasks: [{ ...ref, command: 'x', cores: 1, ram: 0, timeout: 0 }] },
+      {
+        code: 'invalid_field',
+        reason:
+          "field 'tasks[0].timeout' must be a whole number of seconds from 1 to 2592000 (got 0)",
       },
     ],
     [

@@ -196,6 +196,9 @@ describe('jobs', () => {
     expect((await admin()['jobs:list']!({})).items.map((j) => j.jobId)).toEqual([running]);
     expect((await store.jobs()).map((j) => j.info.id)).toEqual([running]);
     expect(await store.task(old, 0)).toBeUndefined();
+    // Gone from status too, which lists the owner's jobs from the scheduler's own index.
+    const owner = scheduler.jobs('admin@pool', undefined, true);
+    expect(owner.ok && owner.value.map((j) => j.info.id)).toEqual([running]);
   });
 });
 
@@ -246,6 +249,27 @@ describe('pool', () => {
     await expect(as('alice@pool/web')['pool:summary']!()).rejects.toMatchObject({
       code: 'forbidden',
     });
+  });
+
+  it('shows a worker free again once it gave its tasks back (a volunteer blocked their submitter)', async () => {
+    scheduler.profile('w1@pool/desk', profile({ slots: 2 }), []);
+    await submit(admin(), { command: 'sleep 600', queue: 2 });
+    expect((await admin()['pool:workers']!({})).items[0]).toMatchObject({
+      state: 'busy',
+      runningCount: 2,
+    });
+    const held = dispatchedTo('w1@pool/desk').map(({ jobId, index, attempt }) => ({
+      jobId,
+      index,
+      attempt,
+    }));
+    store.apply(scheduler.returned('w1@pool/desk', held, 'blocked'));
+    expect((await admin()['pool:workers']!({})).items[0]).toMatchObject({
+      state: 'available',
+      running: [],
+      runningCount: 0,
+    });
+    expect((await admin()['pool:summary']!()).counters.tasks).toEqual({ queued: 2, running: 0 });
   });
 
   it('counts tasks that ended in the throughput of the current interval', async () => {

@@ -1,7 +1,6 @@
 import { crc32, inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import type { VolunteerState } from '../../../../shared/ipc.ts';
-import { TRAY_COLOURS, trayIconPng } from '../../../../src-main/tray/icon.ts';
+import { TRAY_COLOURS, TRAY_STATES, trayIconPng } from '../../../../src-main/tray/icon.ts';
 
 interface Decoded {
   width: number;
@@ -45,14 +44,20 @@ function decodePng(png: Buffer): Decoded {
   };
 }
 
-const states: VolunteerState[] = ['idle', 'working', 'paused', 'offline'];
 const sizes = [16, 32] as const;
+const at16 = (size: number, sixteenths: number) => (sixteenths * size) / 16;
 
 describe('tray icons', () => {
-  it.each(sizes.flatMap((size) => states.map((state) => [state, size] as const)))(
-    '%s at %i px is a valid 8-bit RGBA PNG of that size',
-    (state, size) => {
-      const png = decodePng(trayIconPng(state, size));
+  it.each(
+    sizes.flatMap((size) =>
+      TRAY_STATES.flatMap((state) =>
+        [false, true].map((template) => [state, size, template] as const),
+      ),
+    ),
+  )(
+    '%s at %i px (template: %s) is a valid 8-bit RGBA PNG of that size',
+    (state, size, template) => {
+      const png = decodePng(trayIconPng(state, size, { template }));
       expect([png.width, png.height, png.bitDepth, png.colourType]).toEqual([size, size, 8, 6]);
       // One pixel of margin: the corners and the border are transparent.
       for (const [x, y] of [
@@ -68,17 +73,21 @@ describe('tray icons', () => {
     },
   );
 
-  it.each(sizes)('fills the idle and working discs with grey and green (%i px)', (size) => {
-    for (const state of ['idle', 'working'] as const) {
-      const png = decodePng(trayIconPng(state, size));
-      expect(png.pixel(size / 2, size / 2)).toEqual([...TRAY_COLOURS[state], 255]);
-      expect(png.pixel(size / 4, size / 2)).toEqual([...TRAY_COLOURS[state], 255]);
-    }
-  });
+  it.each(sizes)(
+    'fills the working disc with green; idle is the same green, as a ring (%i px)',
+    (size) => {
+      const working = decodePng(trayIconPng('working', size));
+      expect(working.pixel(size / 2, size / 2)).toEqual([...TRAY_COLOURS.working, 255]);
+      expect(working.pixel(size / 4, size / 2)).toEqual([...TRAY_COLOURS.working, 255]);
+      const idle = decodePng(trayIconPng('idle', size));
+      expect(idle.pixel(size / 2, size / 2)[3]).toBe(0);
+      expect(idle.pixel(Math.round(size * 0.1), size / 2)).toEqual([...TRAY_COLOURS.idle, 255]);
+    },
+  );
 
   it.each(sizes)('draws paused as an amber disc with a white pause sign (%i px)', (size) => {
     const png = decodePng(trayIconPng('paused', size));
-    const px = (sixteenths: number) => (sixteenths * size) / 16;
+    const px = (n: number) => at16(size, n);
     // Between the bars and above them: amber. On either bar: white, with no blur at 16 px.
     for (const [x, y] of [
       [px(7), px(8)],
@@ -94,12 +103,51 @@ describe('tray icons', () => {
     }
   });
 
-  it.each(sizes)('draws offline as a red ring, empty inside (%i px)', (size) => {
+  it.each(sizes)('draws error as a red disc with a white exclamation mark (%i px)', (size) => {
+    const png = decodePng(trayIconPng('error', size));
+    const px = (n: number) => at16(size, n);
+    for (const y of [px(4), px(8), px(10), px(11)])
+      expect(png.pixel(px(7), y), `stroke at ${y}`).toEqual([255, 255, 255, 255]);
+    // The gap between stroke and dot, and either side of the mark: red.
+    for (const [x, y] of [
+      [px(7), px(9)],
+      [px(5), px(8)],
+      [px(10), px(8)],
+    ])
+      expect(png.pixel(x!, y!), `at ${x},${y}`).toEqual([...TRAY_COLOURS.error, 255]);
+  });
+
+  it.each(sizes)('draws offline as a grey ring struck through, otherwise empty (%i px)', (size) => {
     const png = decodePng(trayIconPng('offline', size));
-    expect(png.pixel(size / 2, size / 2)[3]).toBe(0);
-    expect(png.pixel(size / 2, size / 4)[3]).toBe(0);
-    // On the ring, left of the centre, one pixel in from the margin.
+    // The slash runs from lower left to upper right through the centre.
+    expect(png.pixel(at16(size, 7), at16(size, 8))).toEqual([...TRAY_COLOURS.offline, 255]);
+    // Off the slash, inside the ring: empty.
+    expect(png.pixel(at16(size, 5), at16(size, 5))[3]).toBe(0);
+    expect(png.pixel(at16(size, 10), at16(size, 10))[3]).toBe(0);
     expect(png.pixel(Math.round(size * 0.1), size / 2)).toEqual([...TRAY_COLOURS.offline, 255]);
+  });
+
+  it.each(sizes)('as macOS template images: black, with the marks cut out (%i px)', (size) => {
+    for (const state of TRAY_STATES) {
+      const png = decodePng(trayIconPng(state, size, { template: true }));
+      for (let y = 0; y < size; y++)
+        for (let x = 0; x < size; x++) {
+          const [r, g, b] = png.pixel(x, y);
+          expect([r, g, b], `${state} at ${x},${y}`).toEqual([0, 0, 0]);
+        }
+    }
+    const paused = decodePng(trayIconPng('paused', size, { template: true }));
+    expect(paused.pixel(at16(size, 5), at16(size, 8))[3], 'on a bar').toBe(0);
+    expect(paused.pixel(at16(size, 8), at16(size, 8))[3], 'between the bars').toBe(255);
+    const error = decodePng(trayIconPng('error', size, { template: true }));
+    expect(error.pixel(at16(size, 7), at16(size, 5))[3], 'on the stroke').toBe(0);
+  });
+
+  it('tells every state apart by shape alone (the template images differ)', () => {
+    const shapes = TRAY_STATES.map((s) =>
+      trayIconPng(s, 16, { template: true }).toString('base64'),
+    );
+    expect(new Set(shapes).size).toBe(TRAY_STATES.length);
   });
 
   it('anti-aliases the edge: partial alpha there, in the shape’s own colour', () => {
@@ -113,7 +161,7 @@ describe('tray icons', () => {
 
   it('is a pure function: the same state and size give the same bytes', () => {
     expect(trayIconPng('paused', 16).equals(trayIconPng('paused', 16))).toBe(true);
-    const all = states.map((s) => trayIconPng(s, 16).toString('base64'));
-    expect(new Set(all).size).toBe(states.length);
+    const all = TRAY_STATES.map((s) => trayIconPng(s, 16).toString('base64'));
+    expect(new Set(all).size).toBe(TRAY_STATES.length);
   });
 });

@@ -5,15 +5,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { VolunteerSnapshot } from '../../../../shared/ipc.ts';
-import { ConfigError } from '../../../../src-main/cli/config.ts';
+import type { VolunteerSnapshot } from '../../../../shared/api.ts';
+import { createVolunteer } from '../../../../src-main/volunteer/controller.ts';
 import {
-  createVolunteer,
   defaultName,
   VolunteerError,
   type Volunteer,
   type VolunteerOptions,
-} from '../../../../src-main/volunteer/controller.ts';
+} from '../../../../src-main/volunteer/volunteer.ts';
 import { DEFAULT_SETTINGS, SettingsError } from '../../../../src-main/volunteer/settings.ts';
 import { freePort } from '../../../harness/free-port.ts';
 import { until } from '../../../harness/task-output.ts';
@@ -35,6 +34,7 @@ function setup(env: NodeJS.ProcessEnv = {}, options: Partial<VolunteerOptions> =
     },
     idleSeconds: () => 0,
     onBattery: async () => false,
+    probes: { battery: async () => ({ onBattery: false }) },
     pollMs: 50,
     ...options,
   });
@@ -45,7 +45,7 @@ function setup(env: NodeJS.ProcessEnv = {}, options: Partial<VolunteerOptions> =
 describe('volunteer controller without a server', () => {
   it('is offline, with the defaults, before it starts', () => {
     const { volunteer: v } = setup();
-    expect(v.snapshot()).toEqual({
+    expect(v.snapshot()).toMatchObject({
       state: 'offline',
       reason: 'ok',
       running: 0,
@@ -53,7 +53,13 @@ describe('volunteer controller without a server', () => {
       manager: undefined,
       jid: undefined,
       error: undefined,
+      configured: false,
       settings: DEFAULT_SETTINGS,
+      tasks: [],
+      suspended: 0,
+      totals: { tasks: 0, cpuHours: 0 },
+      isolation: { kind: expect.stringMatching(/^(bubblewrap|none)$/) },
+      idle: { available: false },
     });
   });
 
@@ -63,11 +69,13 @@ describe('volunteer controller without a server', () => {
     await expect(v.pause()).rejects.toMatchObject({ code: 'volunteer_not_ready' });
   });
 
-  it('refuses to start without an account, shows why, and still keeps settings', async () => {
+  it('starts without an account as not joined, in no CLI wording, and still keeps settings', async () => {
     const { volunteer: v, dataDir, changes } = setup();
-    await expect(v.start()).rejects.toThrow(ConfigError);
-    expect(v.snapshot()).toMatchObject({ state: 'offline', error: expect.stringMatching(/--jid/) });
-    expect(changes.at(-1)?.error).toMatch(/--password/);
+    await v.start();
+    expect(v.snapshot()).toMatchObject({ state: 'offline', configured: false, error: undefined });
+    expect(changes.at(-1)).toMatchObject({ configured: false });
+    expect(JSON.stringify(changes)).not.toMatch(/--jid|--password/);
+    expect(v.history()).toEqual({ items: [], total: 0, offset: 0 });
 
     const after = await v.setSettings({ cpuCap: 80, onlyWhenIdle: true });
     expect(after.settings).toMatchObject({ cpuCap: 80, onlyWhenIdle: true });

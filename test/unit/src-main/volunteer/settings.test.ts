@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   createSettingsStore,
+  DEDICATED_SETTINGS,
   DEFAULT_SETTINGS,
   mergeSettings,
+  parseSchedule,
   SettingsError,
   SETTINGS_FILE,
 } from '../../../../src-main/volunteer/settings.ts';
@@ -73,5 +75,57 @@ describe('volunteer settings store', () => {
       expect.objectContaining({ code: 'bad_settings' }),
     );
     expect(() => mergeSettings(DEFAULT_SETTINGS, null)).toThrow(SettingsError);
+  });
+
+  it.each([
+    [{ pauseMode: 'later' }, /pauseMode/],
+    [{ cpuTimeLimit: 5 }, /cpuTimeLimit/],
+    [{ otherCpuLimit: 101 }, /otherCpuLimit/],
+    [{ minBatteryPercent: -1 }, /minBatteryPercent/],
+    [{ schedule: [null, null] }, /schedule/],
+    [{ schedule: [{ from: 0, to: 25 }, null, null, null, null, null, null] }, /schedule\.0\.to/],
+    [{ blockedSubmitters: ['alice@pool/phone'] }, /bare JID/],
+    [{ blockedJobs: [0] }, /blockedJobs/],
+    [{ suspendLimitSeconds: 0 }, /suspendLimitSeconds/],
+    [{ idleSource: 'x11' }, /idleSource/],
+  ])('refuses the new preferences out of range: %j', (patch, pattern) => {
+    expect(() => mergeSettings(DEFAULT_SETTINGS, patch)).toThrow(pattern);
+  });
+
+  it('keeps blocks and a schedule across a save and a load', () => {
+    const dir = dataDir();
+    const store = createSettingsStore(dir);
+    const week = parseSchedule('mon-fri 18-8');
+    store.save(
+      mergeSettings(DEFAULT_SETTINGS, {
+        blockedSubmitters: ['mallory@pool'],
+        blockedJobs: [17],
+        schedule: week,
+      }),
+    );
+    expect(createSettingsStore(dir).load()).toMatchObject({
+      blockedSubmitters: ['mallory@pool'],
+      blockedJobs: [17],
+      schedule: week,
+    });
+  });
+
+  it('a machine given to the pool has every rule off, a desktop BOINC’s defaults', () => {
+    expect(DEDICATED_SETTINGS).toMatchObject({
+      cpuCap: 100,
+      otherCpuLimit: 0,
+      notOnBattery: false,
+      onlyWhenIdle: false,
+      maxMemoryPercent: 100,
+      minFreeMemoryPercent: 0,
+      cpuTimeLimit: 100,
+    });
+    expect(DEFAULT_SETTINGS).toMatchObject({
+      idleSeconds: 180, // idle_time_to_run 3 min
+      otherCpuLimit: 25, // suspend_cpu_usage
+      cpuTimeLimit: 100, // cpu_usage_limit
+      notOnBattery: true, // run_on_batteries false
+      suspendLimitSeconds: 600,
+    });
   });
 });

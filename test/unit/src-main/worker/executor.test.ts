@@ -375,7 +375,7 @@ describe.runIf(sandboxed)('the sandbox', { timeout: 30_000 }, () => {
     const fallback = createExecutor({ workRoot: dataDir, env: { PATH: '/nonexistent' } });
     expect(fallback.isolation).toEqual({
       kind: 'none',
-      reason: 'bubblewrap (bwrap) is not installed',
+      detail: 'bubblewrap (bwrap) is not installed',
     });
   });
 });

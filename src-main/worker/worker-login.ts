@@ -1,19 +1,20 @@
-// One login of the volunteer's worker: an XMPP connection, an executor and the worker service,
-// for one profile. The profile (hence the slots) is fixed for a login, so a new CPU cap means a
-// new session (see controller.ts).
+// One login of a worker: an XMPP connection, an executor and the worker service, for one
+// account. The one assembly of a worker, used by the desktop volunteer and `kestrel worker`
+// alike (through volunteer/controller.ts); what sits between service and executor (the
+// volunteer's governor) is passed in.
 import { join } from 'node:path';
 import { bareJid, domainOf, localOf } from '../common/jid.ts';
 import type { Logger } from '../common/log.ts';
-import { createExecutor } from '../worker/executor.ts';
-import type { Profile } from '../worker/profile.ts';
-import type { Isolation } from '../worker/sandbox.ts';
-import { createWorkerService, type WorkerService } from '../worker/service.ts';
+import { createExecutor, type Executor, type ExecutorOptions, type TaskSpec } from './executor.ts';
+import type { Profile } from './profile.ts';
+import type { Isolation } from './sandbox.ts';
+import { createWorkerService, type WorkerService } from './service.ts';
 import { createConnection } from '../xmpp/connection.ts';
 import type { XmppError } from '../xmpp/errors.ts';
 
-export interface SessionOptions {
-  /** xmpp://host:port */
-  service: string;
+export interface WorkerLoginOptions {
+  /** xmpp://host:port, or the nodes of a cluster, tried in order (xmpp/connection.ts). */
+  service: string | readonly string[];
   jid: string;
   password: string;
   manager: string;
@@ -24,6 +25,12 @@ export interface SessionOptions {
   name: string;
   dataDir: string;
   profile: Profile;
+  /** How tasks run: sandbox, what they see (default: the sandbox where it works). */
+  executor?: Pick<ExecutorOptions, 'sandbox' | 'expose' | 'passEnv'>;
+  /** Puts something between the worker service and the executor (the volunteer's governor). */
+  wrap?(executor: Executor): Executor;
+  /** Why the owner refuses a task (blocked), or undefined. */
+  refuse?(task: TaskSpec): string | undefined;
   /** Log in already paused, so the manager never sees this worker as available meanwhile. */
   paused: boolean;
   log: Logger;
@@ -32,8 +39,7 @@ export interface SessionOptions {
   onError(error: XmppError): void;
 }
 
-export interface WorkerSession {
-  readonly slots: number;
+export interface WorkerLogin {
   readonly online: boolean;
   /** The bound full JID, once online. */
   readonly jid: string | undefined;
@@ -45,9 +51,20 @@ export interface WorkerSession {
   stop(): Promise<void>;
 }
 
-export async function openSession(options: SessionOptions): Promise<WorkerSession> {
+/** Throws an ExecutorOptionsError for bad executor options (or a required sandbox missing). */
+export async function openWorkerLogin(options: WorkerLoginOptions): Promise<WorkerLogin> {
   const { profile, log, onChange } = options;
   const manager = bareJid(options.manager);
+  // A stranger's task: in the sandbox wherever it works; where it does not (macOS, Windows, no
+  // bwrap) the owner is told, and still may lend the machine.
+  const real = createExecutor({
+    workRoot: join(options.dataDir, 'work', options.name),
+    sandbox: 'auto',
+    ...options.executor,
+  });
+  if (real.isolation.kind === 'none') log.warn(`tasks run unsandboxed: ${real.isolation.detail}`);
+  else log.info(`tasks run sandboxed: ${real.isolation.detail}`);
+  const executor = options.wrap ? options.wrap(real) : real;
   const connection = createConnection({
     service: options.service,
     domain: domainOf(options.jid),
@@ -59,15 +76,14 @@ export async function openSession(options: SessionOptions): Promise<WorkerSessio
     // Mutual subscription with our manager only (docs/PROTOCOL.md): nobody else sees us.
     acceptSubscription: (jid) => bareJid(jid) === manager,
   });
-  // A stranger's task on a volunteer's desktop: in the sandbox wherever it works; where it does
-  // not (macOS, Windows, no bwrap) the volunteer is told, and still may lend the machine.
-  const executor = createExecutor({
-    workRoot: join(options.dataDir, 'work', options.name),
-    sandbox: 'auto',
+  const worker = createWorkerService({
+    connection,
+    manager,
+    executor,
+    profile,
+    log,
+    refuse: options.refuse,
   });
-  if (executor.isolation.kind === 'none')
-    log.warn(`tasks run unsandboxed: ${executor.isolation.reason}`);
-  const worker = createWorkerService({ connection, manager, executor, profile, log });
   let online = false;
   connection.on('online', () => {
     online = true;
@@ -84,7 +100,6 @@ export async function openSession(options: SessionOptions): Promise<WorkerSessio
   // Presence is state the connection keeps for the next login (RFC 6121 §4.2).
   if (options.paused) await worker.pause();
   return {
-    slots: profile.slots,
     get online() {
       return online;
     },
@@ -92,7 +107,7 @@ export async function openSession(options: SessionOptions): Promise<WorkerSessio
       return connection.jid;
     },
     worker,
-    isolation: executor.isolation,
+    isolation: real.isolation,
     start: () => worker.start(),
     stop: () => worker.stop(),
   };

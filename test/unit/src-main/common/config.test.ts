@@ -2,9 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from '../../../../src-main/cli/args.ts';
-import { ConfigError, loadConfig, requireKeys } from '../../../../src-main/cli/config.ts';
-import { CliError } from '../../../../src-main/cli/errors.ts';
+import { ConfigError, loadConfig, requireKeys } from '../../../../src-main/common/config.ts';
 
 function configFile(content: unknown): string {
   const path = join(mkdtempSync(join(tmpdir(), 'kestrel-config-')), 'config.json');
@@ -45,41 +43,29 @@ describe('configuration', () => {
     expect(() => loadConfig({}, {}, '/nonexistent/k.json')).toThrow(/does not exist/);
   });
 
-  it('names the missing settings as flags', () => {
-    expect(() => requireKeys({}, ['jid', 'dataDir'], 'x')).toThrow('missing --jid, --data-dir (x)');
-  });
-});
-
-describe('command line', () => {
-  it('parses a submit with its options', () => {
-    const args = parse([
-      'submit',
-      '~/runtask.sh',
-      '--queue',
-      '10000',
-      '--requires',
-      'GPU, LINUX',
-      '--wait',
-      '--json',
-    ]);
-    expect(args).toMatchObject({ command: 'submit', positionals: ['~/runtask.sh'], json: true });
-    expect(args.values).toMatchObject({ queue: '10000', requires: 'GPU, LINUX', wait: true });
-  });
-
-  it('rejects unknown commands, unknown options and extra arguments with usage errors', () => {
-    for (const argv of [
-      ['bogus'],
-      ['status', '--nope'],
-      ['status', '1', '2'],
-      ['submit'],
-      ['worker', '--slots', 'x'],
-    ]) {
-      expect(() => parse(argv), argv.join(' ')).toThrow(CliError);
-      try {
-        parse(argv);
-      } catch (error) {
-        expect((error as CliError).exitCode).toBe(2);
-      }
+  it('names the missing settings by their keys, without CLI wording', () => {
+    expect(() => requireKeys({}, ['jid', 'dataDir'], 'x')).toThrow('missing jid, dataDir (x)');
+    try {
+      requireKeys({ jid: 'a@b' }, ['jid', 'password'], 'the account');
+    } catch (error) {
+      expect(error).toMatchObject({ missing: ['password'], hint: 'the account' });
     }
+  });
+
+  it('takes a worker’s preferences under the desktop settings’ names, with their ranges', () => {
+    const file = configFile({
+      onlyWhenIdle: true,
+      otherCpuLimit: 25,
+      schedule: [null, { from: 18, to: 8 }, null, null, null, null, null],
+      blockedSubmitters: ['mallory@pool'],
+    });
+    expect(loadConfig({}, {}, file)).toMatchObject({
+      onlyWhenIdle: true,
+      otherCpuLimit: 25,
+      blockedSubmitters: ['mallory@pool'],
+    });
+    expect(() => loadConfig({}, {}, configFile({ otherCpuLimit: 200 }))).toThrow(/otherCpuLimit/);
+    // The desktop's own settings are not a headless worker's.
+    expect(() => loadConfig({}, {}, configFile({ startAtLogin: true }))).toThrow(/startAtLogin/);
   });
 });

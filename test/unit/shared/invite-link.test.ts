@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatInviteLink, parseInviteLink } from '../../../../src-main/head/invite-link.ts';
+import { formatInviteLink, parseInviteLink } from '../../../shared/invite-link.ts';
 
 describe('invite links', () => {
   it('round-trips every field, with the pin in compact form', () => {

@@ -3,10 +3,12 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { isPin } from '../xmpp/starttls.ts';
+import { workerPreferenceFields } from './preferences.ts';
 
 /**
  * Connection and role settings, one typed schema merged from a config file, the environment and
- * flags: flags win over the environment, the environment over the file.
+ * flags: flags win over the environment, the environment over the file. The `kestrel` command,
+ * the head node and the desktop app read it alike; only the CLI knows flag names (cli/args.ts).
  */
 
 const list = z.array(z.string().min(1));
@@ -73,6 +75,8 @@ export const configSchema = z
     allowPlaintext: z
       .boolean()
       .describe('log in without TLS to a server elsewhere (default false; never with a pin)'),
+    // A worker's preferences (docs/VOLUNTEER.md), under the same names as the desktop's settings.
+    ...workerPreferenceFields,
   })
   .partial()
   .strict();
@@ -81,6 +85,16 @@ export type Config = z.infer<typeof configSchema>;
 
 export class ConfigError extends Error {
   readonly code = 'bad_config';
+  /** Required settings that are not set, by their config-file key (each side names them its way). */
+  readonly missing: readonly (keyof Config)[];
+  /** What the missing settings are for, e.g. "the worker's account and its manager". */
+  readonly hint: string | undefined;
+
+  constructor(message: string, missing: readonly (keyof Config)[] = [], hint?: string) {
+    super(message);
+    this.missing = missing;
+    this.hint = hint;
+  }
 }
 
 const ENV: Record<string, keyof Config> = {
@@ -164,9 +178,7 @@ export function requireKeys<C extends Config, K extends keyof Config>(
 ): C & Required<Pick<Config, K>> {
   const missing = keys.filter((k) => config[k] === undefined);
   if (missing.length > 0) {
-    throw new ConfigError(
-      `missing ${missing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} (${hint})`,
-    );
+    throw new ConfigError(`missing ${missing.join(', ')} (${hint})`, missing, hint);
   }
   return config as C & Required<Pick<Config, K>>;
 }

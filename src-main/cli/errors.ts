@@ -8,7 +8,8 @@ export const EXIT = {
   /** Could not reach or log in to the XMPP server, or the manager did not answer. */
   connection: 3,
   /**
-   * `kestrel manager` on a shared store: another manager took over (its PostgreSQL lock went).
+   * `kestrel manager` on a shared store: it is no longer the active manager (its PostgreSQL lock
+   * went, or a write to the store failed), and another may have taken over.
    * It stopped at once; started again, it waits as a standby.
    */
   deposed: 4,

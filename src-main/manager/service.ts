@@ -79,7 +79,7 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
     if (gone || stopped) return;
     gone = true;
     for (const t of timers) clearInterval(t);
-    log.error('another manager took over; stopping', { reason: error.message });
+    log.error('no longer the active manager; stopping', { reason: error.message });
     if (options.deposed) options.deposed(error);
     else
       setImmediate(() => {
@@ -99,11 +99,17 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
   }
 
   function storeFailed(error: unknown): void {
-    if (isDeposed(error)) depose(error);
-    else
-      setImmediate(() => {
-        throw error;
-      });
+    if (isDeposed(error)) return depose(error);
+    // On a shared store a write that failed (PostgreSQL restarting or out of reach) leaves this
+    // manager unable to show it is still the active one: it stops, as when its lock goes, and a
+    // manager that can reach the store takes over.
+    if (election !== undefined) {
+      const why = `a write to the store failed: ${String(error)}`;
+      return depose(new StoreError('lock_lost', why, { cause: error }));
+    }
+    setImmediate(() => {
+      throw error;
+    });
   }
 
   const notices = createFinishNotices({

@@ -142,7 +142,7 @@ describe('standby managers on PostgreSQL', () => {
     // Thawed, it has lost its lock: it stops before handling anything.
     run.m1.child.kill('SIGCONT');
     expect(await run.m1.exited).toEqual({ code: EXIT.deposed, signal: null });
-    expect(run.m1.output()).toContain('another manager took over; stopping');
+    expect(run.m1.output()).toContain('no longer the active manager; stopping');
     await expectCleanFinish(run);
     const t = await takeoverTimes(pool!);
     console.log(

@@ -8,6 +8,7 @@ import {
   STATUS_TAIL_CHARS,
 } from '../../../../shared/protocol/limits.ts';
 import { decodeManagerMessage, decodeWorkerMessage } from '../../../../shared/protocol/worker.ts';
+import { MAX_AHEAD } from '../../../../src-main/manager/core/workers.ts';
 import { DEFAULT_USER_LIMITS } from '../../../../src-main/manager/limits.ts';
 
 // Keeps docs/PROTOCOL.md honest: every example in it must decode.
@@ -60,5 +61,11 @@ describe('docs/PROTOCOL.md limits', () => {
     expect(doc).toContain(
       `${spaced(DEFAULT_USER_LIMITS.maxQueuedPerUser)} unfinished tasks\nover all of them (\`--max-queued-per-user\`)`,
     );
+  });
+});
+
+describe('docs/PROTOCOL.md slots and prefetch', () => {
+  it('states the bound on tasks held ahead that the scheduler applies', () => {
+    expect(doc).toContain(`min(N, ${MAX_AHEAD}) (\`MAX_AHEAD\`)`);
   });
 });

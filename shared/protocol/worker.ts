@@ -210,7 +210,7 @@ function decodeFrom<S extends WorkerSchema | ManagerSchema>(
   schemas: ReadonlyMap<string, S>,
   example: string,
 ): Decoded<z.output<S>> {
-  const parsed = parseObject(body, MAX_WORKER_BODY, example);
+  const parsed = parseObject(body, MAX_WORKER_BODY, example, true);
   if (!parsed.ok) return parsed;
   const object = parsed.message;
   // The version comes before the type: a newer peer may send types we have never heard of.

@@ -12,10 +12,10 @@ import {
   createProcWalkTree,
   makeTaskCgroup,
   releaseCgroup,
+  taskCgroupUsage,
 } from './host-tree.ts';
 import { INFO_FD, parseStatus, STATUS_FD, type Exposure, type Sandbox } from './sandbox.ts';
 import {
-  cgroupUsage,
   continueAll,
   descendants,
   freezeCgroup,
@@ -172,7 +172,7 @@ function attachSandboxed(child: ChildProcess, cgroup: string | undefined): Launc
     suspend: () => (cgroup === undefined ? stopAll(members) : freezeCgroup(cgroup, true)),
     resume: () => (cgroup === undefined ? continueAll(members()) : freezeCgroup(cgroup, false)),
     usage: () =>
-      cgroup === undefined ? procUsage(members()) : cgroupUsage(cgroup, cgroupPids(cgroup)),
+      cgroup === undefined ? procUsage(members()) : taskCgroupUsage(cgroup, cgroupPids(cgroup)),
   };
   return {
     tree,

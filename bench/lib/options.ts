@@ -5,7 +5,15 @@ import type { Sizes } from './context.ts';
 import type { ServerKind } from './servers.ts';
 
 // The ceiling right after throughput: their ratio is fairest when both see the same machine load.
-export const SECTIONS = ['throughput', 'ceiling', 'real', 'scale', 'failure', 'memory'] as const;
+export const SECTIONS = [
+  'throughput',
+  'ceiling',
+  'real',
+  'scale',
+  'failure',
+  'memory',
+  'curves',
+] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -14,6 +22,9 @@ export interface BenchOptions {
   sections: Section[];
   sizes: Sizes;
   celery: boolean;
+  bullmq: boolean;
+  /** Where the SVG charts of the curves go (docs/ for a full run; the results directory for --smoke). */
+  chartsDir: string | undefined;
   /** Profile the manager (node --cpu-prof) and summarize each section's profile. */
   profile: boolean;
   /** Run Prosody with its default garbage collector settings instead of the tuned ones. */
@@ -33,7 +44,14 @@ const DEFAULT: Sizes = {
   ceilingSeconds: 8,
   realWorkers: 20,
   realTasks: 10_000,
+  realSlots: 4,
   celeryTasks: 100_000,
+  peerShellTasks: 10_000,
+  bullmqTasks: 100_000,
+  curveWorkers: [10, 100, 1000, 5000],
+  curveTasks: 100_000,
+  curveJobs: [1000, 10_000, 100_000, 1_000_000],
+  curveQueued: [100_000, 1_000_000, 3_000_000, 10_000_000],
 };
 
 /** Under a minute: every figure, at toy sizes, to prove the bench still works. */
@@ -47,7 +65,14 @@ const SMOKE: Sizes = {
   ceilingSeconds: 2,
   realWorkers: 2,
   realTasks: 50,
+  realSlots: 4,
   celeryTasks: 500,
+  peerShellTasks: 50,
+  bullmqTasks: 500,
+  curveWorkers: [5, 20],
+  curveTasks: 500,
+  curveJobs: [100, 1000],
+  curveQueued: [10_000, 100_000],
 };
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -60,7 +85,12 @@ export const USAGE = `usage: npm run bench -- [options]
   --kills N, --frozen N   SIGKILLed and SIGSTOPped workers (default ${DEFAULT.kills}, ${DEFAULT.frozen})
   --big-job N             tasks of the memory job (default ${DEFAULT.bigJob})
   --real-workers N, --real-tasks N   real worker processes running \`true\` (default ${DEFAULT.realWorkers}, ${DEFAULT.realTasks})
-  --celery-tasks N        tasks of the Celery bag (default ${DEFAULT.celeryTasks}); --no-celery skips it
+  --real-slots N          slots of the one worker compared with the bare spawner (default ${DEFAULT.realSlots})
+  --celery-tasks N        tasks of the Celery no-op bag (default ${DEFAULT.celeryTasks}); --no-celery skips it
+  --bullmq-tasks N        tasks of the BullMQ no-op bag (default ${DEFAULT.bullmqTasks}); --no-bullmq skips it
+  --peer-shell-tasks N    tasks of the peers' bags of \`true\` (default ${DEFAULT.peerShellTasks})
+  --curve-workers LIST, --curve-tasks N, --curve-jobs LIST, --curve-queued LIST   the curves (default ${DEFAULT.curveWorkers}; ${DEFAULT.curveTasks}; ${DEFAULT.curveJobs}; ${DEFAULT.curveQueued})
+  --charts DIR            where the curves' SVG charts go (default docs/, or the results directory with --smoke)
   --ceiling-seconds S     duration of each transport-ceiling run (default ${DEFAULT.ceilingSeconds})
   --profile               node --cpu-prof on the manager; profiles in bench/results/profiles
   --prosody-default-gc    Prosody with its default Lua GC settings
@@ -90,8 +120,17 @@ export function parseOptions(argv: string[], available: ServerKind[]): BenchOpti
       'big-job': { type: 'string' },
       'real-workers': { type: 'string' },
       'real-tasks': { type: 'string' },
+      'real-slots': { type: 'string' },
       'celery-tasks': { type: 'string' },
       'no-celery': { type: 'boolean', default: false },
+      'bullmq-tasks': { type: 'string' },
+      'no-bullmq': { type: 'boolean', default: false },
+      'peer-shell-tasks': { type: 'string' },
+      'curve-workers': { type: 'string' },
+      'curve-tasks': { type: 'string' },
+      'curve-jobs': { type: 'string' },
+      'curve-queued': { type: 'string' },
+      charts: { type: 'string' },
       'ceiling-seconds': { type: 'string' },
       profile: { type: 'boolean', default: false },
       'prosody-default-gc': { type: 'boolean', default: false },
@@ -115,7 +154,14 @@ export function parseOptions(argv: string[], available: ServerKind[]): BenchOpti
     ceilingSeconds: n(values['ceiling-seconds'], base.ceilingSeconds),
     realWorkers: n(values['real-workers'], base.realWorkers),
     realTasks: n(values['real-tasks'], base.realTasks),
+    realSlots: n(values['real-slots'], base.realSlots),
     celeryTasks: n(values['celery-tasks'], base.celeryTasks),
+    peerShellTasks: n(values['peer-shell-tasks'], base.peerShellTasks),
+    bullmqTasks: n(values['bullmq-tasks'], base.bullmqTasks),
+    curveWorkers: values['curve-workers'] ? numbers(values['curve-workers']) : base.curveWorkers,
+    curveTasks: n(values['curve-tasks'], base.curveTasks),
+    curveJobs: values['curve-jobs'] ? numbers(values['curve-jobs']) : base.curveJobs,
+    curveQueued: values['curve-queued'] ? numbers(values['curve-queued']) : base.curveQueued,
   };
   for (const [key, value] of Object.entries(sizes)) {
     const all = Array.isArray(value) ? value : [value];
@@ -136,6 +182,8 @@ export function parseOptions(argv: string[], available: ServerKind[]): BenchOpti
     sections,
     sizes,
     celery: !values['no-celery'],
+    bullmq: !values['no-bullmq'],
+    chartsDir: values.charts,
     profile: values.profile,
     prosodyDefaultGc: values['prosody-default-gc'],
     resultsDir: values.results,

@@ -12,6 +12,7 @@ import {
   type Executor,
   type ExecutorOptions,
 } from '../../../../src-main/worker/executor.ts';
+import { TASK_NICENESS } from '../../../../src-main/worker/niceness.ts';
 import { probeSandbox } from '../../../../src-main/worker/sandbox.ts';
 import { newMarker, processesWith } from './task-processes.ts';
 
@@ -111,6 +112,27 @@ describe.skipIf(process.platform === 'win32').each(modes)('createExecutor %s', (
       command: 'echo hello | tr a-z A-Z && echo',
     }).result;
     expect(outcome.stdoutTail).toBe('HELLO\n5\n');
+  });
+
+  it('runs the task and what it starts at the tasks’ niceness, with only its own descriptors', async () => {
+    const outcome = await executor.run({
+      jobId: 1,
+      index: 6,
+      attempt: 0,
+      // The shell's own niceness, a child's, the descriptors a child has, how the shell was run.
+      command: `cut -d' ' -f19 /proc/$$/stat; sh -c 'cut -d" " -f19 /proc/self/stat; ls /proc/self/fd | sort -n | tr "\\n" " "'; echo; echo "$0 $#"`,
+    }).result;
+    expect(outcome.stderrTail).toBe('');
+    const [shell, child, fds, invocation] = outcome.stdoutTail.trim().split('\n');
+    expect([shell, child]).toEqual([String(TASK_NICENESS), String(TASK_NICENESS)]);
+    // stdin, stdout, stderr and the directory ls reads: no pipe of the worker's (its gate, the
+    // sandbox's status, info and gate, at 3-5). High ones come from the test runner's process.
+    const low = (fds ?? '')
+      .trim()
+      .split(' ')
+      .filter((fd) => Number(fd) < 10);
+    expect(low.join(' ')).toBe('0 1 2 3');
+    expect(invocation).toBe('/bin/sh 0 6');
   });
 
   it('reports a non-zero exit code and the stderr tail', async () => {

@@ -83,6 +83,11 @@ export interface RunningTask {
   readonly pid: number | undefined;
   /** Never rejects. */
   readonly result: Promise<TaskOutcome>;
+  /**
+   * Resolves once the task's processes have all ended, before its directories are removed
+   * (`result` waits for that too): its slot is free from then on. Absent: when `result` settles.
+   */
+  readonly exited?: Promise<void>;
   cancel(): void;
   /**
    * Stops every process of the task where it stands (and of its cleanup, should that start
@@ -251,8 +256,11 @@ export function createExecutor(options: ExecutorOptions): Executor {
       const left = (inJobDir.get(jobDir) ?? 1) - 1;
       if (left > 0) inJobDir.set(jobDir, left);
       else inJobDir.delete(jobDir);
-      await removeWorkDir([home, tmp, own, cwd], left > 0 ? undefined : jobDir, stderr);
+      await removeWorkDir({ cwd, own, inside: [home, tmp] }, left > 0 ? undefined : jobDir, stderr);
     }
+
+    let markExited = (): void => undefined;
+    const exited = new Promise<void>((resolve) => (markExited = resolve));
 
     async function finish(main: ProcessRun): Promise<TaskOutcome> {
       const end = await main.end;
@@ -267,6 +275,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
         else if (after.exitCode !== 0)
           stderr.note(`[kestrel] cleanup exited with ${after.exitCode}`);
       }
+      markExited();
       await cleanUp();
       return settle(end);
     }
@@ -287,15 +296,17 @@ export function createExecutor(options: ExecutorOptions): Executor {
 
     let pid: number | undefined;
     const problem = validateTask(task);
-    const result =
+    const result = (
       problem === undefined
         ? launch().catch((err: unknown) => failed(message(err)))
-        : Promise.resolve(failed(`invalid task: ${problem}`));
+        : Promise.resolve(failed(`invalid task: ${problem}`))
+    ).finally(markExited);
     const handle: RunningTask = {
       get pid() {
         return pid;
       },
       result,
+      exited,
       cancel() {
         cancelled = true;
         suspended = false; // terminate() lets a stopped task run to act on its SIGTERM

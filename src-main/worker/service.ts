@@ -71,13 +71,19 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
   const { connection, executor, log } = options;
   let profile = options.profile;
   const manager = bareJid(options.manager);
-  const running = new Map<string, { ref: WireRef; task: RunningTask; cancelled: boolean }>();
+  interface Entry {
+    ref: WireRef;
+    task: RunningTask;
+    cancelled: boolean;
+    holdsSlot: boolean;
+  }
+  const running = new Map<string, Entry>();
   /**
    * Tasks sent ahead of a free slot (the profile's `prefetch`), in the order they came: the next
    * starts the moment a slot frees, without waiting a round trip to the manager.
    */
   const queued = new Map<string, WireSpec>();
-  /** Running tasks not cancelled: each takes a slot (a cancelled one is on its way out). */
+  /** Running tasks that hold a slot: not cancelled (on its way out), not exited. */
   let busy = 0;
   const unacked = new Map<string, WireResult>();
   let fresh: WireResult[] = [];
@@ -127,9 +133,16 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
       );
   }
 
+  /** A task gives its slot back once: when cancelled (it is on its way out) or when it exits. */
+  function freeSlot(entry: Entry): void {
+    if (!entry.holdsSlot) return;
+    entry.holdsSlot = false;
+    busy -= 1;
+  }
+
   /** Marks a running task as cancelled (it no longer takes a slot) and stops it. */
-  function stopEntry(entry: { task: RunningTask; cancelled: boolean }): void {
-    if (!entry.cancelled) busy -= 1;
+  function stopEntry(entry: Entry): void {
+    freeSlot(entry);
     entry.cancelled = true;
     entry.task.cancel();
   }
@@ -167,13 +180,17 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
       return;
     }
     const task = executor.run(taskSpec);
-    const entry = { ref, task, cancelled: false };
+    const entry: Entry = { ref, task, cancelled: false, holdsSlot: true };
     running.set(key, entry);
     busy += 1;
+    // The next queued task starts as soon as this one's processes have ended; its directories
+    // are removed meanwhile (the result waits for that).
+    void (task.exited ?? task.result).then(() => {
+      freeSlot(entry);
+      startQueued();
+    });
     void task.result.then((outcome) => {
       if (running.get(key) === entry) running.delete(key);
-      if (!entry.cancelled) busy -= 1;
-      startQueued();
       // A task the manager cancelled has ended for it already: nothing to report.
       if (entry.cancelled || stopped) return;
       const result = toWireResult(ref, outcome);

@@ -15,37 +15,43 @@ export async function makeWorkDirs(
 ): Promise<string | undefined> {
   try {
     // Recursive, so that a directory left by an earlier run (a worker killed meanwhile) is fine.
-    await mkdir(cwd, { recursive: true });
-    await mkdir(own, { recursive: true });
-    await Promise.all(inside.map((dir) => mkdir(dir, { recursive: true })));
+    // Two rounds through the thread pool, not four: each round waits its turn there.
+    const made = (dir: string) => mkdir(dir, { recursive: true });
+    await Promise.all([made(cwd), made(own).then(() => Promise.all(inside.map(made)))]);
     return undefined;
   } catch (err) {
     return message(err);
   }
 }
 
+/** One directory: an rmdir when it is empty, a recursive rm when not; gone already is fine. */
+async function removeOne(dir: string): Promise<void> {
+  try {
+    await rmdir(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+    await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
 /**
- * Removes a task's directories, deepest first (a directory after those inside it), then the
- * job's directory when `jobDir` is given (the last task of the job here has ended). Most tasks
- * leave their directories empty: one rmdir each then, and a recursive rm only for those that
- * are not (it costs a stat and a listing per entry, a few milliseconds a task on ext4).
+ * Removes a task's directories (those inside its own one before it), then the job's directory
+ * when `jobDir` is given (the last task of the job here has ended). Most tasks leave them empty:
+ * one rmdir each then, and a recursive rm only for those that are not (a stat and a listing per
+ * entry); two rounds through the thread pool, as for making them.
  */
 export async function removeWorkDir(
-  dirs: string[],
+  dirs: { cwd: string; own: string; inside: readonly string[] },
   jobDir: string | undefined,
   stderr: Tail,
 ): Promise<void> {
   try {
-    for (const dir of dirs) {
-      try {
-        await rmdir(dir);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') continue;
-        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
-        await rm(dir, { recursive: true, force: true, maxRetries: 3 });
-      }
-    }
+    await Promise.all([
+      removeOne(dirs.cwd),
+      Promise.all(dirs.inside.map(removeOne)).then(() => removeOne(dirs.own)),
+    ]);
     if (jobDir !== undefined) await rmdir(jobDir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

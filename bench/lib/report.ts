@@ -121,11 +121,15 @@ function serverRows(kind: string, get: Get, peers: Peers): string[] {
     const w = name.slice(`${kind}-throughput-w`.length);
     const tps = num(f.tasksPerSecond);
     const rt = num(get(`${kind}-ceiling-w${w}`)?.roundTripsPerSecond);
+    const rt2 = num(get(`${kind}-ceiling2-w${w}`)?.roundTripsPerSecond);
     row(
       `end to end, ${fmt(num(f.tasks))} no-op tasks, ${w} simulated workers`,
       `**${fmt(tps)} tasks/s**`,
       [
-        `${pct(tps, rt)} of the ceiling (${fmt(rt)} round trips/s)`,
+        `${pct(tps, rt)} of the ceiling (${fmt(rt)} round trips/s, 1 in flight per client)`,
+        rt2 === undefined
+          ? undefined
+          : `${pct(tps, rt2)} of it with 2 in flight (${fmt(rt2)}/s), as a worker with a task ahead has`,
         times(tps, celeryTps, 'Celery'),
         times(tps, peers.bullmq, 'BullMQ'),
       ]

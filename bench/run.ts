@@ -4,13 +4,14 @@
 // bench/results/*.json; the summary, in markdown, to bench/results/summary.md.
 // Usage: npm run bench -- [--smoke] [--help]
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createContext, type BenchContext } from './lib/context.ts';
 import { parseOptions, type Section } from './lib/options.ts';
 import { report } from './lib/report.ts';
 import { createResults, describeMachine } from './lib/results.ts';
 import { availableKinds, startBenchServer } from './lib/servers.ts';
 import { summarize } from './profile-summary.ts';
+import { bullmq } from './sections/bullmq.ts';
 import { celery } from './sections/celery.ts';
 import { scaleOut } from './sections/cluster.ts';
 import { ceiling } from './sections/ceiling.ts';
@@ -18,7 +19,10 @@ import { failure } from './sections/failure.ts';
 import { memory } from './sections/memory.ts';
 import { scale } from './sections/scale.ts';
 import { store } from './sections/store.ts';
-import { realProcesses, throughput } from './sections/throughput.ts';
+import { curves } from './sections/curves.ts';
+import { realProcesses } from './sections/real.ts';
+import { throughput } from './sections/throughput.ts';
+import { writeCharts } from './lib/charts.ts';
 
 const SECTION_RUNNERS: Record<Section, (ctx: BenchContext) => Promise<void>> = {
   throughput,
@@ -28,8 +32,10 @@ const SECTION_RUNNERS: Record<Section, (ctx: BenchContext) => Promise<void>> = {
   failure,
   memory,
   ceiling,
+  curves,
 };
 
+const ROOT = resolve(import.meta.dirname, '..');
 const options = parseOptions(process.argv.slice(2), availableKinds());
 const results = createResults(options.resultsDir);
 const profileDir = join(results.dir, 'profiles');
@@ -109,15 +115,34 @@ try {
   if (options.celery) {
     console.log('[bench] celery');
     try {
-      await celery(results, options.sizes.celeryTasks);
+      await celery(results, options.sizes);
     } catch (error) {
       console.error(`[bench] celery failed: ${String(error)}`);
       results.record('celery-error', { error: String(error) });
     }
   }
+  if (options.bullmq) {
+    console.log('[bench] bullmq');
+    try {
+      await bullmq(results, options.sizes);
+    } catch (error) {
+      console.error(`[bench] bullmq failed: ${String(error)}`);
+      results.record('bullmq-error', { error: String(error) });
+    }
+  }
 } finally {
   await cleanUp();
 }
+const chartsDir = options.chartsDir ?? (options.smoke ? results.dir : join(ROOT, 'docs'));
+const machine = results.all.get('machine');
+const charts = writeCharts(
+  results.all,
+  chartsDir,
+  `npm run bench, ${String(machine?.startedAt ?? '')
+    .slice(0, 16)
+    .replace('T', ' ')} UTC, ${String(machine?.cores ?? '?')} cores`,
+);
+for (const file of charts) console.log(`[bench] chart ${file}`);
 const summary = report(results.all, options.servers);
 const seconds = Math.round((performance.now() - started) / 1000);
 writeFileSync(join(results.dir, 'summary.md'), `${summary}\n\nRun took ${seconds} s.\n`);

@@ -87,6 +87,7 @@ try {
     await sims.connect(sim.slice(i, i + WAVE), {
       mode: 'hold',
       peer: `manager@${head.domain}`,
+      prefetch: 0, // one task each: 10,000 running
       ca,
     });
   figures.loginMs = { [`${WORKERS} workers in waves of ${WAVE}, all reported`]: ms(t0) };

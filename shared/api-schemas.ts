@@ -65,7 +65,7 @@ const DESCRIPTIONS = {
 
 /**
  * Checks a call's arguments as received (parsed JSON of unknown shape). On success the values
- * have their defaults filled in (a job's `cores` is 1 when left out).
+ * have their defaults filled in (a job's `ram` is 0 when left out).
  */
 export function parseArgs<M extends ApiMethod>(
   method: M,

@@ -310,7 +310,8 @@ export interface WhyReport {
 
 export interface JobDetail extends JobSummary {
   requires: string[];
-  cores: number;
+  /** Cores each task needs, when the job asked; absent: each task takes one slot. */
+  cores?: number;
   ram: number;
   retries: number;
   cleanup?: string;

@@ -1,10 +1,11 @@
 """The peer in Kestrel's benchmark: Celery 5 on RabbitMQ, as Debian ships them.
 
-One no-op task. Results go back over AMQP (rpc:// backend) so the client knows when the bag is
+A no-op task, and one that runs the same shell command as Kestrel's real tasks (`true INDEX`). Results go back over AMQP (rpc:// backend) so the client knows when the bag is
 done, and tasks are acknowledged after they ran (acks_late), as Kestrel's workers keep a result
 until the manager acknowledges it.
 """
 import os
+import subprocess
 
 from celery import Celery
 from celery.signals import worker_ready
@@ -24,6 +25,13 @@ app.conf.update(
 
 @app.task
 def noop(index):
+    return index
+
+
+@app.task
+def shell(index):
+    # What a Kestrel task is: a process running `COMMAND INDEX` through the shell.
+    subprocess.run(["sh", "-c", f"true {index}"], check=True)
     return index
 
 

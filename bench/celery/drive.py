@@ -1,6 +1,6 @@
-"""Submits one bag of N no-op tasks to Celery and waits for every result; prints JSON figures.
+"""Submits one bag of N tasks to Celery and waits for every result; prints JSON figures.
 
-Usage: python3 drive.py N
+Usage: python3 drive.py N [noop|shell]
 """
 import json
 import sys
@@ -8,13 +8,14 @@ import time
 
 from celery import group
 
-from bench_tasks import noop
+from bench_tasks import noop, shell
 
 
 def main() -> None:
     n = int(sys.argv[1])
+    task = shell if len(sys.argv) > 2 and sys.argv[2] == "shell" else noop
     t0 = time.perf_counter()
-    result = group(noop.s(i) for i in range(n)).apply_async()
+    result = group(task.s(i) for i in range(n)).apply_async()
     submitted = time.perf_counter()
     values = result.join_native(timeout=3600)
     t1 = time.perf_counter()

@@ -22,9 +22,19 @@ export interface Sizes {
   ceilingSeconds: number;
   realWorkers: number;
   realTasks: number;
+  /** Slots of the one worker process compared with the bare spawner at the same parallelism. */
+  realSlots: number;
   celeryTasks: number;
   /** Rounds of SIGKILL, then of SIGSTOP, of the active manager. */
   takeovers: number;
+  /** Tasks of the peers' bags of `true` (Celery through subprocess, BullMQ through spawn). */
+  peerShellTasks: number;
+  bullmqTasks: number;
+  /** The curves: simulated workers, job sizes and queued tasks (embedded server only). */
+  curveWorkers: number[];
+  curveTasks: number;
+  curveJobs: number[];
+  curveQueued: number[];
 }
 
 export interface BenchContext {
@@ -49,7 +59,7 @@ export async function createContext(
   managerNodeArgs: string[],
 ): Promise<BenchContext> {
   const pool = await createPool(server, [], { managerNodeArgs });
-  const maxWorkers = Math.max(...sizes.workers, ...sizes.scale);
+  const maxWorkers = Math.max(...sizes.workers, ...sizes.scale, ...sizes.curveWorkers);
   const victims = sizes.kills + sizes.frozen;
   const provisioned = await provision(server, localOf(pool.managerJid), [
     { prefix: 'w', count: maxWorkers, subscribed: true },

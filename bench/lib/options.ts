@@ -13,6 +13,7 @@ export const SECTIONS = [
   'scale',
   'failure',
   'memory',
+  'curves',
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 
@@ -24,6 +25,9 @@ export interface BenchOptions {
   celery: boolean;
   /** The scale-out figures: ejabberd on one node and two, and manager takeovers. */
   scaleOut: boolean;
+  bullmq: boolean;
+  /** Where the SVG charts of the curves go (docs/ for a full run; the results directory for --smoke). */
+  chartsDir: string | undefined;
   /** Profile the manager (node --cpu-prof) and summarize each section's profile. */
   profile: boolean;
   /** Run Prosody with its default garbage collector settings instead of the tuned ones. */
@@ -43,8 +47,15 @@ const DEFAULT: Sizes = {
   ceilingSeconds: 8,
   realWorkers: 20,
   realTasks: 10_000,
+  realSlots: 4,
   celeryTasks: 100_000,
   takeovers: 10,
+  peerShellTasks: 10_000,
+  bullmqTasks: 100_000,
+  curveWorkers: [10, 100, 1000, 5000],
+  curveTasks: 100_000,
+  curveJobs: [1000, 10_000, 100_000, 1_000_000],
+  curveQueued: [100_000, 1_000_000, 3_000_000, 10_000_000],
 };
 
 /** Under a minute: every figure, at toy sizes, to prove the bench still works. */
@@ -58,8 +69,15 @@ const SMOKE: Sizes = {
   ceilingSeconds: 2,
   realWorkers: 2,
   realTasks: 50,
+  realSlots: 4,
   celeryTasks: 500,
   takeovers: 1,
+  peerShellTasks: 50,
+  bullmqTasks: 500,
+  curveWorkers: [5, 20],
+  curveTasks: 500,
+  curveJobs: [100, 1000],
+  curveQueued: [10_000, 100_000],
 };
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -75,6 +93,12 @@ export const USAGE = `usage: npm run bench -- [options]
   --celery-tasks N        tasks of the Celery bag (default ${DEFAULT.celeryTasks}); --no-celery skips it
   --takeovers N           rounds of SIGKILL and of SIGSTOP of the active manager (default ${DEFAULT.takeovers});
                           --no-scale-out skips them and ejabberd on one node vs two
+  --real-slots N          slots of the one worker compared with the bare spawner (default ${DEFAULT.realSlots})
+  --celery-tasks N        tasks of the Celery no-op bag (default ${DEFAULT.celeryTasks}); --no-celery skips it
+  --bullmq-tasks N        tasks of the BullMQ no-op bag (default ${DEFAULT.bullmqTasks}); --no-bullmq skips it
+  --peer-shell-tasks N    tasks of the peers' bags of \`true\` (default ${DEFAULT.peerShellTasks})
+  --curve-workers LIST, --curve-tasks N, --curve-jobs LIST, --curve-queued LIST   the curves (default ${DEFAULT.curveWorkers}; ${DEFAULT.curveTasks}; ${DEFAULT.curveJobs}; ${DEFAULT.curveQueued})
+  --charts DIR            where the curves' SVG charts go (default docs/, or the results directory with --smoke)
   --ceiling-seconds S     duration of each transport-ceiling run (default ${DEFAULT.ceilingSeconds})
   --profile               node --cpu-prof on the manager; profiles in bench/results/profiles
   --prosody-default-gc    Prosody with its default Lua GC settings
@@ -104,10 +128,19 @@ export function parseOptions(argv: string[], available: ServerKind[]): BenchOpti
       'big-job': { type: 'string' },
       'real-workers': { type: 'string' },
       'real-tasks': { type: 'string' },
+      'real-slots': { type: 'string' },
       'celery-tasks': { type: 'string' },
       'no-celery': { type: 'boolean', default: false },
       takeovers: { type: 'string' },
       'no-scale-out': { type: 'boolean', default: false },
+      'bullmq-tasks': { type: 'string' },
+      'no-bullmq': { type: 'boolean', default: false },
+      'peer-shell-tasks': { type: 'string' },
+      'curve-workers': { type: 'string' },
+      'curve-tasks': { type: 'string' },
+      'curve-jobs': { type: 'string' },
+      'curve-queued': { type: 'string' },
+      charts: { type: 'string' },
       'ceiling-seconds': { type: 'string' },
       profile: { type: 'boolean', default: false },
       'prosody-default-gc': { type: 'boolean', default: false },
@@ -131,8 +164,15 @@ export function parseOptions(argv: string[], available: ServerKind[]): BenchOpti
     ceilingSeconds: n(values['ceiling-seconds'], base.ceilingSeconds),
     realWorkers: n(values['real-workers'], base.realWorkers),
     realTasks: n(values['real-tasks'], base.realTasks),
+    realSlots: n(values['real-slots'], base.realSlots),
     celeryTasks: n(values['celery-tasks'], base.celeryTasks),
     takeovers: n(values.takeovers, base.takeovers),
+    peerShellTasks: n(values['peer-shell-tasks'], base.peerShellTasks),
+    bullmqTasks: n(values['bullmq-tasks'], base.bullmqTasks),
+    curveWorkers: values['curve-workers'] ? numbers(values['curve-workers']) : base.curveWorkers,
+    curveTasks: n(values['curve-tasks'], base.curveTasks),
+    curveJobs: values['curve-jobs'] ? numbers(values['curve-jobs']) : base.curveJobs,
+    curveQueued: values['curve-queued'] ? numbers(values['curve-queued']) : base.curveQueued,
   };
   for (const [key, value] of Object.entries(sizes)) {
     const all = Array.isArray(value) ? value : [value];
@@ -154,6 +194,8 @@ export function parseOptions(argv: string[], available: ServerKind[]): BenchOpti
     sizes,
     celery: !values['no-celery'],
     scaleOut: !values['no-scale-out'],
+    bullmq: !values['no-bullmq'],
+    chartsDir: values.charts,
     profile: values.profile,
     prosodyDefaultGc: values['prosody-default-gc'],
     resultsDir: values.results,

@@ -23,12 +23,96 @@ const ratio = (a: number | undefined, b: number | undefined) =>
 const pick = (f: Figures | undefined, ...path: string[]): unknown =>
   path.reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], f);
 
-function serverRows(kind: string, get: Get, celeryTps: number | undefined): string[] {
+const pct = (a: number | undefined, b: number | undefined) => {
+  const r = ratio(a, b);
+  return r === undefined ? '—' : `${fmt(100 * r)} %`;
+};
+const times = (a: number | undefined, b: number | undefined, what: string) => {
+  const r = ratio(a, b);
+  return r === undefined ? undefined : `${fmt(r, 2)}× ${what}`;
+};
+
+interface Peers {
+  celery?: number;
+  celeryShell?: number;
+  bullmq?: number;
+  bullmqSpawn?: number;
+}
+
+/** Real tasks (bench/sections/real.ts): each worker figure beside the limit taken just before it. */
+function realRows(kind: string, get: Get, peers: Peers, row: Row, at: At): void {
+  const tps = (name: string) => num(get(`${kind}-${name}`)?.tasksPerSecond);
+  const xargs = at(get(`${kind}-limit-xargs`));
+  const slots = num(get(`${kind}-real-w1`)?.slots);
+  const spawner = at(get(`${kind}-limit-spawner`));
+  if (spawner)
+    row(
+      `limit: bare Node spawner, ${fmt(num(spawner.parallel))} at a time, \`sh -c 'true I'\``,
+      `${fmt(num(spawner.tasksPerSecond))} tasks/s`,
+      'one Node process spawning as a worker does',
+    );
+  const w1 = at(get(`${kind}-real-w1`));
+  if (w1)
+    row(
+      `one worker process, ${fmt(slots)} slots, ${fmt(num(w1.tasks))} tasks of \`true\`, unsandboxed`,
+      `**${fmt(num(w1.tasksPerSecond))} tasks/s**`,
+      [
+        `${pct(num(w1.tasksPerSecond), tps('limit-spawner'))} of the bare spawner`,
+        `${pct(num(w1.tasksPerSecond), tps('limit-xargs'))} of xargs -P ${fmt(slots)}`,
+        times(num(w1.tasksPerSecond), peers.celeryShell, 'Celery (subprocess)'),
+        times(num(w1.tasksPerSecond), peers.bullmqSpawn, 'BullMQ (spawn)'),
+      ]
+        .filter(Boolean)
+        .join('; '),
+    );
+  const spawnerSandbox = at(get(`${kind}-limit-spawner-sandbox`));
+  if (spawnerSandbox)
+    row(
+      `limit: bare Node spawner, ${fmt(num(spawnerSandbox.parallel))} at a time, the sandbox's bwrap command line`,
+      `${fmt(num(spawnerSandbox.tasksPerSecond))} tasks/s`,
+      'bwrap + its PID 1 reporter (perl) + sh',
+    );
+  const w1s = at(get(`${kind}-real-w1-sandbox`));
+  if (w1s)
+    row(
+      `one worker process, ${fmt(slots)} slots, ${fmt(num(w1s.tasks))} tasks of \`true\`, sandboxed`,
+      `**${fmt(num(w1s.tasksPerSecond))} tasks/s**`,
+      `${pct(num(w1s.tasksPerSecond), tps('limit-spawner-sandbox'))} of the bare spawner running the same bwrap command line`,
+    );
+  if (xargs)
+    row(
+      `limit: \`xargs -P ${fmt(num(xargs.parallel))}\` running \`sh -c 'true I'\``,
+      `${fmt(num(xargs.tasksPerSecond))} tasks/s`,
+      'fork/exec from a small C program',
+    );
+}
+
+type Row = (figure: string, value: string, note?: string) => void;
+type At = (f: Figures | undefined) => Figures | undefined;
+
+function curveRow(kind: string, get: Get & { names?: string[] }, row: Row, at: At): void {
+  const series = (prefix: string, x: string, y: string, unit: string) =>
+    allMatching(get, `${kind}-${prefix}`)
+      .map(([, f]) => {
+        at(f);
+        return `${fmt(num(f[x]))} → ${fmt(num(f[y]))}${unit}`;
+      })
+      .join(', ');
+  const workers = series('curve-workers-', 'workers', 'tasksPerSecond', '');
+  if (workers) row('curve: tasks/s against simulated workers', workers, 'docs/bench-workers.svg');
+  const jobs = series('curve-job-', 'tasks', 'tasksPerSecond', '');
+  if (jobs) row('curve: tasks/s against tasks in the job', jobs, 'docs/bench-job-size.svg');
+  const queued = series('curve-queued-', 'queued', 'managerRssMb', ' MB');
+  if (queued) row('curve: manager RSS against queued tasks', queued, 'docs/bench-memory.svg');
+}
+
+function serverRows(kind: string, get: Get, peers: Peers): string[] {
+  const celeryTps = peers.celery;
   const rows: string[] = [];
   let load: unknown;
-  const row = (figure: string, value: string, note = '') =>
+  const row: Row = (figure, value, note = '') =>
     rows.push(`| ${kind} | ${figure} | ${value} | ${note} | ${fmt(num(load), 1)} |`);
-  const at = (f: Figures | undefined) => {
+  const at: At = (f) => {
     load = f?.loadAverage1m;
     return f;
   };
@@ -37,18 +121,29 @@ function serverRows(kind: string, get: Get, celeryTps: number | undefined): stri
     const w = name.slice(`${kind}-throughput-w`.length);
     const tps = num(f.tasksPerSecond);
     const rt = num(get(`${kind}-ceiling-w${w}`)?.roundTripsPerSecond);
+    const rt2 = num(get(`${kind}-ceiling2-w${w}`)?.roundTripsPerSecond);
     row(
       `end to end, ${fmt(num(f.tasks))} no-op tasks, ${w} simulated workers`,
       `**${fmt(tps)} tasks/s**`,
-      `${fmt(ratio(tps, celeryTps), 2)}× Celery; ${fmt(100 * (ratio(tps, rt) ?? Number.NaN))} % of the ceiling (${fmt(rt)} round trips/s)`,
+      [
+        `${pct(tps, rt)} of the ceiling (${fmt(rt)} round trips/s, 1 in flight per client)`,
+        rt2 === undefined
+          ? undefined
+          : `${pct(tps, rt2)} of it with 2 in flight (${fmt(rt2)}/s), as a worker with a task ahead has`,
+        times(tps, celeryTps, 'Celery'),
+        times(tps, peers.bullmq, 'BullMQ'),
+      ]
+        .filter(Boolean)
+        .join('; '),
     );
   }
+  realRows(kind, get, peers, row, at);
   const real = at(get(`${kind}-throughput-real`));
   if (real)
     row(
-      `end to end, ${fmt(num(real.tasks))} tasks of \`true\`, ${fmt(num(real.workers))} worker processes`,
+      `end to end, ${fmt(num(real.tasks))} tasks of \`true\`, ${fmt(num(real.workers))} \`kestrel worker\` processes of 1 slot`,
       `${fmt(num(real.tasksPerSecond))} tasks/s`,
-      'one process spawned per task',
+      `${pct(num(real.tasksPerSecond), num(get(`${kind}-limit-xargs`)?.tasksPerSecond))} of xargs; ${String(real.sandbox ?? '')}`,
     );
   const lat = at(get(`${kind}-latency`));
   if (lat) {
@@ -104,6 +199,7 @@ function serverRows(kind: string, get: Get, celeryTps: number | undefined): stri
       `${fmt(num(mem.submitToJobStartedMs), 1)} ms`,
       `manager RSS ${fmt(num(pick(mem, 'managerRssMb', 'after')))} MB after (${fmt(num(mem.managerBytesPerQueuedTask), 1)} bytes per queued task)`,
     );
+  curveRow(kind, get, row, at);
   return rows;
 }
 
@@ -138,18 +234,49 @@ function scaleOutRows(get: Get): string[] {
 export function report(all: Map<string, Figures>, kinds: string[]): string {
   const get: Get & { names?: string[] } = (name) => all.get(name);
   get.names = [...all.keys()];
-  const celery = all.get('celery');
-  const celeryTps = num(celery?.tasksPerSecond);
+  const tpsOf = (name: string) => num(all.get(name)?.tasksPerSecond);
+  const peers: Peers = {
+    celery: tpsOf('celery'),
+    celeryShell: tpsOf('celery-shell'),
+    bullmq: tpsOf('bullmq'),
+    bullmqSpawn: tpsOf('bullmq-spawn'),
+  };
   const lines = [
     '| server | figure | value | compared | load |',
     '| --- | --- | --- | --- | --- |',
   ];
-  for (const kind of kinds) lines.push(...serverRows(kind, get, celeryTps));
+  for (const kind of kinds) lines.push(...serverRows(kind, get, peers));
   lines.push(...scaleOutRows(get));
-  if (celery)
-    lines.push(
-      `| RabbitMQ | Celery ${fmt(num(celery.tasks))} no-op tasks, prefork --concurrency ${fmt(num(celery.concurrency))} | **${fmt(celeryTps)} tasks/s** | the peer | ${fmt(num(celery.loadAverage1m), 1)} |`,
-    );
+  const peerRow = (server: string, name: string, what: (f: Figures) => string) => {
+    const f = all.get(name);
+    if (f)
+      lines.push(
+        `| ${server} | ${what(f)} | **${fmt(num(f.tasksPerSecond))} tasks/s** | the peer | ${fmt(num(f.loadAverage1m), 1)} |`,
+      );
+  };
+  peerRow(
+    'RabbitMQ',
+    'celery',
+    (f) =>
+      `Celery ${fmt(num(f.tasks))} no-op tasks, prefork --concurrency ${fmt(num(f.concurrency))}`,
+  );
+  peerRow(
+    'RabbitMQ',
+    'celery-shell',
+    (f) =>
+      `Celery ${fmt(num(f.tasks))} tasks of \`subprocess.run(['sh','-c','true I'])\`, prefork --concurrency ${fmt(num(f.concurrency))}`,
+  );
+  peerRow(
+    'Redis',
+    'bullmq',
+    (f) => `BullMQ ${fmt(num(f.tasks))} no-op jobs, concurrency ${fmt(num(f.concurrency))}`,
+  );
+  peerRow(
+    'Redis',
+    'bullmq-spawn',
+    (f) =>
+      `BullMQ ${fmt(num(f.tasks))} jobs of \`execFile('sh', ['-c', 'true I'])\`, concurrency ${fmt(num(f.concurrency))}`,
+  );
   const errors = [...all].filter(([n]) => n.endsWith('-error'));
   return [
     lines.join('\n'),

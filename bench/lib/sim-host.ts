@@ -1,10 +1,13 @@
 // A process holding many simulated workers (or echo clients, or the ping driver of the transport
 // ceiling), each a real XMPP connection: the bench forks it and steers it over IPC
 // (bench/lib/sim-protocol.ts). Several hosts share the two cores with the manager and the server.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { memoryUsage } from 'node:process';
 import { bareJid } from '../../src-main/common/jid.ts';
 import { silentLogger, type Logger } from '../../src-main/common/log.ts';
-import type { TaskSpec } from '../../src-main/worker/executor.ts';
+import { createExecutor, type TaskSpec } from '../../src-main/worker/executor.ts';
 import { createWorkerService, type WorkerService } from '../../src-main/worker/service.ts';
 import { createConnection, type XmppConnection } from '../../src-main/xmpp/connection.ts';
 import { createHoldExecutor, createInstantExecutor } from './executors.ts';
@@ -20,6 +23,16 @@ interface Client {
 }
 
 const MAX_ATTEMPTS = 20;
+let workDir: string | undefined;
+/** Where workers of mode `run` make their tasks' directories: one per host, removed at exit. */
+function workRoot(): string {
+  if (workDir === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'kestrel-bench-work-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    workDir = dir;
+  }
+  return workDir;
+}
 const clients: Client[] = [];
 const reported = new Set<string>();
 const stats: SimStats = {
@@ -79,12 +92,23 @@ function createClient(c: Connect, account: SimAccount): Client {
     return { jid, connection, worker: undefined };
   }
   const executor =
-    c.mode === 'hold' ? createHoldExecutor(onTask(c, jid)) : createInstantExecutor(onTask(c, jid));
+    c.mode === 'run'
+      ? createExecutor({ workRoot: workRoot(), sandbox: c.sandbox ?? 'none' })
+      : c.mode === 'hold'
+        ? createHoldExecutor(onTask(c, jid))
+        : createInstantExecutor(onTask(c, jid));
   const worker = createWorkerService({
     connection,
     manager: c.peer,
     executor,
-    profile: { os: 'Linux', ram: 1024, cores: 1, provides: [], slots: c.slots },
+    profile: {
+      os: 'Linux',
+      ram: 1024,
+      cores: 1,
+      provides: [],
+      slots: c.slots,
+      prefetch: c.prefetch,
+    },
     log: reportLogger(jid),
   });
   return { jid, connection, worker };

@@ -84,6 +84,9 @@ export interface ConnectOptions {
   /** Bare JID of the manager, or of the ping driver for echo clients. */
   peer: string;
   slots?: number;
+  /** Tasks each worker takes ahead of its free slots; default: as many as its slots, as `kestrel worker` does. */
+  prefetch?: number;
+  sandbox?: 'none' | 'require';
   reportTasks?: boolean;
   /** A certificate the clients trust (a head node's own). */
   ca?: string;
@@ -129,6 +132,8 @@ export async function createSimPool(server: TestXmppServer, hostCount: number): 
           peer: options.peer,
           mode: options.mode,
           slots: options.slots ?? 1,
+          prefetch: options.prefetch ?? options.slots ?? 1,
+          ...(options.sandbox === undefined ? {} : { sandbox: options.sandbox }),
           accounts: share,
           reportTasks: options.reportTasks ?? false,
           ...(options.ca === undefined ? {} : { ca: options.ca }),

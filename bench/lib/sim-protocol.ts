@@ -1,7 +1,11 @@
 // What the bench process and its simulated-worker hosts (bench/lib/sim-host.ts) say to each other
 // over Node's IPC channel.
 
-export type SimMode = 'instant' | 'hold' | 'echo';
+/**
+ * instant: tasks end at once (no process); hold: they run until cancelled; echo: a ping client;
+ * run: tasks run for real, through the worker's own executor (sandboxed or not).
+ */
+export type SimMode = 'instant' | 'hold' | 'echo' | 'run';
 
 export interface SimAccount {
   username: string;
@@ -18,6 +22,10 @@ export type SimCommand =
       peer: string;
       mode: SimMode;
       slots: number;
+      /** Tasks each worker takes ahead of its free slots (its profile's `prefetch`). */
+      prefetch: number;
+      /** Mode `run`: the executor's sandbox setting. */
+      sandbox?: 'none' | 'require';
       accounts: SimAccount[];
       /** Send an event for every task started (hold) or done (instant). */
       reportTasks: boolean;

@@ -52,9 +52,19 @@ async function stopGroup(child: ChildProcess): Promise<void> {
   }
 }
 
-export async function celery(results: Results, tasks: number): Promise<void> {
-  const concurrency = availableParallelism();
-  const broker = await startRabbitMq();
+interface Bag {
+  name: string;
+  task: 'noop' | 'shell';
+  tasks: number;
+  concurrency: number;
+}
+
+/** One Celery worker with the bag's concurrency, the bag submitted and collected by drive.py. */
+async function runBag(
+  results: Results,
+  broker: { url: string; pid: number },
+  bag: Bag,
+): Promise<void> {
   const env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -67,13 +77,13 @@ export async function celery(results: Results, tasks: number): Promise<void> {
       PYTHON,
       [
         ...['-m', 'celery', '-A', 'bench_tasks', 'worker', '--pool', 'prefork'],
-        ...['--concurrency', String(concurrency), '--loglevel', 'WARNING'],
+        ...['--concurrency', String(bag.concurrency), '--loglevel', 'WARNING'],
         ...['--without-gossip', '--without-mingle', '--without-heartbeat'],
       ],
       { cwd: DIR, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     await waitForLine(worker, /kestrel-bench: worker ready/, 60_000);
-    const driver = spawn(PYTHON, [join(DIR, 'drive.py'), String(tasks)], {
+    const driver = spawn(PYTHON, [join(DIR, 'drive.py'), String(bag.tasks), bag.task], {
       cwd: DIR,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -88,18 +98,46 @@ export async function celery(results: Results, tasks: number): Promise<void> {
       seconds: number;
       submitSeconds: number;
     };
-    results.record('celery', {
+    results.record(bag.name, {
       peer: 'Celery + RabbitMQ',
-      tasks,
-      concurrency,
+      task: bag.task === 'shell' ? "subprocess.run(['sh', '-c', 'true INDEX'])" : 'no-op',
+      tasks: bag.tasks,
+      concurrency: bag.concurrency,
       pool: 'prefork',
       seconds: Number(figures.seconds.toFixed(2)),
       submitSeconds: Number(figures.submitSeconds.toFixed(2)),
-      tasksPerSecond: Math.round(tasks / figures.seconds),
+      tasksPerSecond: Math.round(bag.tasks / figures.seconds),
       cpuShareOfOneCore: meter.shares(),
     });
   } finally {
     if (worker) await stopGroup(worker);
+  }
+}
+
+/**
+ * The no-op bag with a process per core (Celery's default concurrency), and the bag of `true`
+ * with as many processes as the Kestrel worker it is compared with has slots.
+ */
+export async function celery(
+  results: Results,
+  sizes: { celeryTasks: number; peerShellTasks: number; realSlots: number },
+): Promise<void> {
+  const broker = await startRabbitMq();
+  try {
+    const cores = availableParallelism();
+    await runBag(results, broker, {
+      name: 'celery',
+      task: 'noop',
+      tasks: sizes.celeryTasks,
+      concurrency: cores,
+    });
+    await runBag(results, broker, {
+      name: 'celery-shell',
+      task: 'shell',
+      tasks: sizes.peerShellTasks,
+      concurrency: sizes.realSlots,
+    });
+  } finally {
     await broker.stop();
   }
 }

@@ -30,6 +30,8 @@ async function startVictims(ctx: BenchContext, count: number): Promise<SimHost[]
         peer: ctx.pool.managerJid,
         mode: 'hold',
         slots: 1,
+        // As `kestrel worker` does: one task ahead of its slot, requeued with it when it dies.
+        prefetch: 1,
         accounts: [accounts[i] as (typeof accounts)[number]],
         reportTasks: true,
       });
@@ -55,7 +57,8 @@ export async function failure(ctx: BenchContext): Promise<void> {
       }
     });
     const user = await ctx.user();
-    await user.ask({ type: 'job', command: 'hold', queue: victims.length });
+    // Each victim runs one and holds one ahead.
+    await user.ask({ type: 'job', command: 'hold', queue: 2 * victims.length });
     await allHeld;
 
     const rescued = new Map<string, number>();

@@ -1,6 +1,6 @@
 // Figures 2 and 5 (per worker): N workers log in at once; the manager must track every one of
 // them, which we check by behaviour: a job of N tasks, each held by its worker, must reach all
-// N (one slot each). Then a tenth log out: their tasks must go back to the queue (the manager saw
+// N (one slot each, none taken ahead). Then a tenth log out: their tasks must go back to the queue (the manager saw
 // their unavailable presence), and come back out when they log in again.
 import type { BenchContext } from '../lib/context.ts';
 import { rssBytes } from '../lib/proc.ts';
@@ -43,6 +43,8 @@ export async function scale(ctx: BenchContext): Promise<void> {
       const login = await sims.connect(ctx.accountsOf('w', n), {
         mode: 'hold',
         peer: ctx.pool.managerJid,
+        // None ahead: the N tasks of the job go to the N workers, one each.
+        prefetch: 0,
       });
       await until(
         () => `${n} workers to hold a task`,
@@ -65,7 +67,7 @@ export async function scale(ctx: BenchContext): Promise<void> {
       });
       const requeueMs = performance.now() - t1;
       const t2 = performance.now();
-      await sims.connect(dropped, { mode: 'hold', peer: ctx.pool.managerJid });
+      await sims.connect(dropped, { mode: 'hold', peer: ctx.pool.managerJid, prefetch: 0 });
       const back = () =>
         `the returning workers to take the tasks back (last seen ${JSON.stringify(last)})`;
       await until(back, 60_000, async () => {

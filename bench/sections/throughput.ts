@@ -1,6 +1,6 @@
 // Figures 1 and 4: end-to-end tasks/s for one job of no-op tasks on W simulated workers (real
-// worker services and XMPP connections, tasks completed at once), the latencies around a job,
-// and the same with real worker processes that spawn `true` for every task.
+// worker services and XMPP connections, tasks completed at once) and the latencies around a job.
+// Real processes: bench/sections/real.ts.
 import type { BenchContext } from '../lib/context.ts';
 import { wallClock } from '../lib/executors.ts';
 import { meterCpu, rssBytes } from '../lib/proc.ts';
@@ -77,32 +77,13 @@ export async function throughput(ctx: BenchContext): Promise<void> {
       ctx.record(`throughput-w${w}`, {
         workers: w,
         slots: 1,
+        prefetch: 1,
         loginMs: Math.round(login.reportedMs),
         ...figures,
       });
       if (i === 0) ctx.record('latency', { workers: w, ...(await latency(ctx, sims, 20)) });
     } finally {
       await sims.close();
-    }
-  }
-}
-
-/** The same job run by real `kestrel worker` processes, each spawning `true` per task. */
-export async function realProcesses(ctx: BenchContext): Promise<void> {
-  const { realWorkers, realTasks } = ctx.sizes;
-  await ctx.restartManager();
-  const names: string[] = [];
-  try {
-    for (let i = 0; i < realWorkers; i += 1) {
-      names.push(`real-${i}`);
-      await ctx.pool.startWorker(`real-${i}`, { slots: 1 });
-    }
-    const figures = await runJob(ctx, undefined, realTasks);
-    ctx.record('throughput-real', { workers: realWorkers, slots: 1, command: 'true', ...figures });
-  } finally {
-    for (const name of names) {
-      await ctx.pool.workers.get(name)?.kill('SIGKILL');
-      ctx.pool.workers.delete(name);
     }
   }
 }

@@ -44,7 +44,8 @@ export const jobRequestSchema = z.strictObject({
   queue: wholeNumber(1, MAX_QUEUE),
   requires: tagList(MAX_REQUIRES).default([]),
   cleanup: commandLine.optional(),
-  cores: cores.default(1),
+  /** Absent: each task takes one slot of a worker and no cores (docs/PROTOCOL.md, slots). */
+  cores: cores.optional(),
   ram: ramMb.default(0),
   retries: wholeNumber(0, MAX_RETRIES).default(0),
   /** Wall-clock seconds each task may run; a worker may stop it sooner (its own maximum). */

@@ -75,6 +75,11 @@ export const profileSchema = z.object({
   provides: tagList(MAX_PROVIDES),
   /** How many tasks the worker runs at once. */
   slots: wholeNumber(1, MAX_BATCH),
+  /**
+   * How many tasks it takes beyond its free slots, queued and started in order as slots free
+   * (absent: none; a worker that runs whatever it gets must not be sent more than its slots).
+   */
+  prefetch: wholeNumber(0, MAX_BATCH).optional(),
   /** The tasks it is running right now, for reconciliation after a reconnect. */
   running: z.array(taskRefSchema).max(MAX_BATCH),
   /**
@@ -148,6 +153,7 @@ const WORKER_FIELDS = {
   os: 'the name of the operating system (1 to 256 characters)',
   provides: describeTags(MAX_PROVIDES),
   slots: `a whole number from 1 to ${MAX_BATCH}`,
+  prefetch: `a whole number from 0 to ${MAX_BATCH}`,
   running: `a list of at most ${MAX_BATCH} task references`,
   results: `a list of 1 to ${MAX_BATCH} entries`,
   tasks: `a list of 1 to ${MAX_BATCH} entries`,
@@ -204,7 +210,7 @@ function decodeFrom<S extends WorkerSchema | ManagerSchema>(
   schemas: ReadonlyMap<string, S>,
   example: string,
 ): Decoded<z.output<S>> {
-  const parsed = parseObject(body, MAX_WORKER_BODY, example);
+  const parsed = parseObject(body, MAX_WORKER_BODY, example, true);
   if (!parsed.ok) return parsed;
   const object = parsed.message;
   // The version comes before the type: a newer peer may send types we have never heard of.

@@ -255,7 +255,7 @@ const HELP: Record<CommandName, CommandHelp> = {
     options: {
       queue: { arg: 'N', text: 'number of tasks (indexes 0 to N-1)' },
       requires: { arg: 'A,B', text: 'tags a worker must provide to run the tasks' },
-      cores: { arg: 'N', text: 'cores each task needs (default 1)' },
+      cores: { arg: 'N', text: 'cores each task needs (default: none, each task takes one slot)' },
       ram: { arg: 'MB', text: 'memory each task needs (default 0: none stated)' },
       retries: { arg: 'N', text: 'reruns of a task that exits non-zero (default 0)' },
       cleanup: { arg: 'CMD', text: 'runs `CMD INDEX` after each task' },

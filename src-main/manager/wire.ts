@@ -7,7 +7,7 @@ import {
   type TaskSpec as WireSpec,
   type UserReply,
 } from '../../shared/protocol/index.ts';
-import type { JobTasks } from './core/job-tasks.ts';
+import { shownCounts, type JobTasks } from './core/job-tasks.ts';
 import type { TaskDispatch, TaskRef, TaskResult } from './core/types.ts';
 import type { StoredTask } from './store.ts';
 
@@ -64,7 +64,8 @@ export function eta(job: JobTasks, now: number): number | undefined {
 
 /** One job's progress as a `status` reply lists it; `command` as the caller shortened it. */
 export function toJobStatus(job: JobTasks, now: number, command: string): JobStatus {
-  const { counts, info } = job;
+  const { info } = job;
+  const counts = shownCounts(job);
   const view: JobStatus = {
     job_id: info.id,
     command,

@@ -69,8 +69,8 @@ export function createWorkerInbox(options: WorkerInboxOptions): WorkerInbox {
         return true;
       }
       if (m.type === 'profile') {
-        const { os, ram, cores, provides, slots } = m;
-        const profile = { os, ram, cores, provides, slots };
+        const { os, ram, cores, provides, slots, prefetch } = m;
+        const profile = { os, ram, cores, provides, slots, prefetch };
         void outbox.push(
           scheduler.profile(from, profile, m.running.map(fromWireRef), m.update === true),
         );

@@ -2,8 +2,9 @@
 // stopped: in the bubblewrap sandbox (its PID namespace holds the whole task), or on the host
 // (a cgroup of its own, a /proc walk, or the process group: see host-tree.ts).
 import type { ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { writeFileSync } from 'node:fs';
-import { constants } from 'node:os';
+import { constants, setPriority } from 'node:os';
 import { join } from 'node:path';
 import {
   cgroupPids,
@@ -12,10 +13,18 @@ import {
   createProcWalkTree,
   makeTaskCgroup,
   releaseCgroup,
+  taskCgroupUsage,
 } from './host-tree.ts';
-import { INFO_FD, parseStatus, STATUS_FD, type Exposure, type Sandbox } from './sandbox.ts';
+import { TASK_NICENESS } from './niceness.ts';
 import {
-  cgroupUsage,
+  BLOCK_FD,
+  INFO_FD,
+  parseStatus,
+  STATUS_FD,
+  type Exposure,
+  type Sandbox,
+} from './sandbox.ts';
+import {
   continueAll,
   descendants,
   freezeCgroup,
@@ -60,7 +69,10 @@ export interface Prepared {
   args: string[];
   /** Pipes after stdin, stdout and stderr (fd 3, 4, …). */
   extraPipes: number;
-  attach(child: ChildProcess): Launched;
+  /** The command gets the tasks' niceness before it starts (else nice(1) goes in front). */
+  niced: boolean;
+  /** `note`: a line for the task's stderr tail (why it could not start as it should). */
+  attach(child: ChildProcess, note: (line: string) => void): Launched;
   discard(): void;
 }
 
@@ -70,6 +82,10 @@ export interface Confinement {
   /** `own`: the task's private directories (home, temp), writable like its working directory. */
   prepare(commandLine: string, cwd: string, own: readonly string[]): Prepared;
 }
+
+/** The write end of an extra pipe of the child (a gate the task waits on). */
+const gateOf = (child: ChildProcess, fd: number): Writable | undefined =>
+  ((child.stdio as readonly unknown[])[fd] as Writable | null | undefined) ?? undefined;
 
 const signalName = (n: number): string =>
   Object.entries(constants.signals).find(([, value]) => value === n)?.[0] ?? `SIG${n}`;
@@ -86,8 +102,11 @@ function send(pid: number, signal: NodeJS.Signals): void {
  * The sandbox's PID 1 is the status reporter (sandbox.ts); its host pid comes on bwrap's info
  * pipe. The shell runs in PID 1's process group, so SIGTERM to that group is today's SIGTERM to
  * the shell's group; SIGKILL to PID 1 ends the namespace and so every process in it. Where a
- * cgroup can be made (`cgroupBase`), bwrap starts in one of its own, so that suspending the task
- * is one write to its freezer and its CPU time counts the processes that ended too.
+ * cgroup can be made (`cgroupBase`), PID 1 is moved into one of its own before the sandbox starts
+ * anything (bwrap waits on its --block-fd until then), so that suspending the task is one write to
+ * its freezer and its CPU time counts the processes that ended too. PID 1 lowers its own priority
+ * first thing. bwrap is spawned directly: no nice(1), no shell to join the cgroup, two execs per
+ * task fewer.
  */
 export function createSandboxConfinement(
   sandbox: Sandbox,
@@ -97,45 +116,70 @@ export function createSandboxConfinement(
   return {
     method: 'bubblewrap',
     prepare(commandLine, cwd, own) {
-      const args = sandbox.args(commandLine, cwd, [
-        ...exposures,
-        ...own.map((path) => ({ path, writable: true })),
-      ]);
       const dir = cgroupBase === undefined ? undefined : makeTaskCgroup(cgroupBase);
-      // As for host tasks: the shell moves into the cgroup, then becomes bwrap (same pid).
-      const joined =
-        dir === undefined
-          ? { file: sandbox.bwrap, args }
-          : {
-              file: '/bin/sh',
-              args: ['-c', JOIN_THEN_EXEC, '/bin/sh', dir, sandbox.bwrap, ...args],
-            };
+      const args = sandbox.args(
+        commandLine,
+        cwd,
+        [...exposures, ...own.map((path) => ({ path, writable: true }))],
+        dir !== undefined,
+      );
       return {
-        ...joined,
-        extraPipes: 2,
-        attach: (child) => attachSandboxed(child, dir),
+        file: sandbox.bwrap,
+        args,
+        extraPipes: dir === undefined ? 2 : 3,
+        niced: true,
+        attach: (child, note) => attachSandboxed(child, dir, note),
         discard: () => void (dir && releaseCgroup(dir).catch(() => undefined)),
       };
     },
   };
 }
 
-/** `sh -c JOIN_THEN_EXEC sh DIR FILE ARGS…`: join cgroup DIR, then exec FILE ARGS. */
-const JOIN_THEN_EXEC = 'echo 0 > "$1/cgroup.procs" && shift && exec "$@"';
+/**
+ * `sh -c GATE_THEN_EVAL /bin/sh COMMAND`: wait until the worker has put this shell in the task's
+ * cgroup and set its niceness (it writes `go` on GATE_FD), then run COMMAND in this very shell, as
+ * `/bin/sh -c COMMAND` would ($0 is /bin/sh, no positional parameters): one exec per task where
+ * nice(1) and a joining shell took three. Its two variables are the only trace of the gate.
+ */
+const GATE_FD = 3;
+const GATE_THEN_EVAL = [
+  'IFS= read -r __kestrel_gate <&3',
+  'exec 3<&-',
+  '[ "$__kestrel_gate" = go ] || exit 125',
+  '__kestrel_command=$1',
+  'shift',
+  'eval "$__kestrel_command"',
+].join('; ');
 
-function attachSandboxed(child: ChildProcess, cgroup: string | undefined): Launched {
+function attachSandboxed(
+  child: ChildProcess,
+  cgroup: string | undefined,
+  note: (line: string) => void,
+): Launched {
   let init: number | undefined;
   let termPending = false;
   let killed = false;
   let status = '';
   const info = child.stdio[INFO_FD];
   const statusPipe = child.stdio[STATUS_FD];
+  const gate = gateOf(child, BLOCK_FD);
+  gate?.on('error', () => undefined);
   let infoText = '';
   info?.on('data', (chunk: Buffer) => {
     infoText += chunk.toString();
     const pid = /"child-pid":\s*(\d+)/.exec(infoText)?.[1];
     if (init !== undefined || pid === undefined) return;
     init = Number(pid);
+    if (cgroup !== undefined && gate) {
+      try {
+        // PID 1 waits on the gate: nothing of the task exists yet, so all of it starts inside.
+        writeFileSync(join(cgroup, 'cgroup.procs'), String(init));
+        gate.end('1');
+      } catch (err) {
+        note(`[kestrel] could not start the task in its cgroup: ${(err as Error).message}`);
+        tree.kill();
+      }
+    }
     if (termPending) send(-init, 'SIGTERM');
   });
   info?.on('error', () => undefined);
@@ -172,7 +216,7 @@ function attachSandboxed(child: ChildProcess, cgroup: string | undefined): Launc
     suspend: () => (cgroup === undefined ? stopAll(members) : freezeCgroup(cgroup, true)),
     resume: () => (cgroup === undefined ? continueAll(members()) : freezeCgroup(cgroup, false)),
     usage: () =>
-      cgroup === undefined ? procUsage(members()) : cgroupUsage(cgroup, cgroupPids(cgroup)),
+      cgroup === undefined ? procUsage(members()) : taskCgroupUsage(cgroup, cgroupPids(cgroup)),
   };
   return {
     tree,
@@ -212,14 +256,28 @@ export function createHostConfinement(cgroupBase: string | undefined): Confineme
       method: 'cgroup',
       prepare(commandLine) {
         const dir = makeTaskCgroup(cgroupBase);
-        // The shell joins its cgroup before it runs anything, so no child can start outside;
-        // `exec` keeps its pid, hence the exit status is the command shell's own.
         const tree = (pid: number | undefined) => createCgroupTree(dir, pid);
         return {
           file: '/bin/sh',
-          args: ['-c', JOIN_THEN_EXEC, '/bin/sh', dir, '/bin/sh', '-c', commandLine],
-          extraPipes: 0,
-          attach: (child) => direct(tree(child.pid)),
+          args: ['-c', GATE_THEN_EVAL, '/bin/sh', commandLine],
+          extraPipes: 1,
+          niced: true,
+          attach(child, note) {
+            const gate = gateOf(child, GATE_FD);
+            gate?.on('error', () => undefined);
+            try {
+              // The shell waits on the gate: nothing of the task runs before it is in its cgroup,
+              // at its niceness (inherited by everything it starts).
+              if (child.pid === undefined) throw new Error('no pid');
+              writeFileSync(join(dir, 'cgroup.procs'), String(child.pid));
+              setPriority(child.pid, TASK_NICENESS);
+              gate?.end('go\n');
+            } catch (err) {
+              note(`[kestrel] could not start the task in its cgroup: ${(err as Error).message}`);
+              gate?.end();
+            }
+            return direct(tree(child.pid));
+          },
           discard: () =>
             void tree(undefined)
               .release()
@@ -234,6 +292,7 @@ export function createHostConfinement(cgroupBase: string | undefined): Confineme
     prepare: (commandLine) => ({
       ...shellInvocation(commandLine),
       extraPipes: 0,
+      niced: false,
       attach: (child) =>
         direct(
           linux

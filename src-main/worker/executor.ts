@@ -10,8 +10,8 @@ import {
 import { findCgroupBase } from './host-tree.ts';
 import { probeSandbox, type Exposure, type Isolation } from './sandbox.ts';
 import type { TaskUsage } from './task-usage.ts';
-import { passEnvProblem, taskEnvironment } from './task-env.ts';
-import { makeWorkDir, removeWorkDir } from './work-dir.ts';
+import { createTaskEnvironment, passEnvProblem } from './task-env.ts';
+import { makeWorkDirs, removeWorkDir } from './work-dir.ts';
 import {
   createTail,
   message,
@@ -79,9 +79,15 @@ export interface TaskOutcome {
 }
 
 export interface RunningTask {
+  /** The command's process, once started (its directories are made first); undefined before. */
   readonly pid: number | undefined;
   /** Never rejects. */
   readonly result: Promise<TaskOutcome>;
+  /**
+   * Resolves once the task's processes have all ended, before its directories are removed
+   * (`result` waits for that too): its slot is free from then on. Absent: when `result` settles.
+   */
+  readonly exited?: Promise<void>;
   cancel(): void;
   /**
    * Stops every process of the task where it stands (and of its cleanup, should that start
@@ -176,9 +182,13 @@ export function createExecutor(options: ExecutorOptions): Executor {
   }
   checkOptions(options);
   const { confinement, isolation } = chooseConfinement(options);
-  const source = options.env ?? process.env;
-  const passEnv = options.passEnv ?? [];
+  const environment = createTaskEnvironment({
+    source: options.env ?? process.env,
+    passEnv: options.passEnv ?? [],
+  });
   const running = new Set<RunningTask>();
+  /** Task runs of each job directory not yet cleaned up: the last one removes the directory. */
+  const inJobDir = new Map<string, number>();
 
   function run(task: TaskSpec): RunningTask {
     const stdout = createTail(tailChars);
@@ -189,7 +199,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     const own = join(jobDir, `.task-${task.index}-${task.attempt}`);
     const home = join(own, 'home');
     const tmp = join(own, 'tmp');
-    const env = taskEnvironment({ source, passEnv, task, home, tmp });
+    const env = environment(task, home, tmp);
     let cancelled = false;
     let suspended = false;
     let current: ProcessRun | undefined;
@@ -240,6 +250,18 @@ export function createExecutor(options: ExecutorOptions): Executor {
     const failed = (error: string): TaskOutcome =>
       settle({ exitCode: null, signal: null, durationMs: 0, error });
 
+    /** The directories go once the task has ended; the job's with its last task here. */
+    async function cleanUp(): Promise<void> {
+      current = undefined;
+      const left = (inJobDir.get(jobDir) ?? 1) - 1;
+      if (left > 0) inJobDir.set(jobDir, left);
+      else inJobDir.delete(jobDir);
+      await removeWorkDir({ cwd, own, inside: [home, tmp] }, left > 0 ? undefined : jobDir, stderr);
+    }
+
+    let markExited = (): void => undefined;
+    const exited = new Promise<void>((resolve) => (markExited = resolve));
+
     async function finish(main: ProcessRun): Promise<TaskOutcome> {
       const end = await main.end;
       addCpu(end);
@@ -253,31 +275,38 @@ export function createExecutor(options: ExecutorOptions): Executor {
         else if (after.exitCode !== 0)
           stderr.note(`[kestrel] cleanup exited with ${after.exitCode}`);
       }
-      current = undefined;
-      await removeWorkDir([cwd, own], jobDir, stderr);
+      markExited();
+      await cleanUp();
       return settle(end);
     }
 
-    let pid: number | undefined;
-    let result: Promise<TaskOutcome>;
-    const problem = validateTask(task);
-    if (problem !== undefined) {
-      result = Promise.resolve(failed(`invalid task: ${problem}`));
-    } else {
-      const dirError = makeWorkDir(cwd) ?? makeWorkDir(home) ?? makeWorkDir(tmp);
-      if (dirError !== undefined) {
-        result = Promise.resolve(failed(`cannot create working directory: ${dirError}`));
-      } else {
-        const main = start(task.command);
-        pid = main.pid;
-        result = finish(main).catch((err: unknown) => failed(message(err)));
+    /** Its directories first (off the event loop), then the command, unless cancelled meanwhile. */
+    async function launch(): Promise<TaskOutcome> {
+      inJobDir.set(jobDir, (inJobDir.get(jobDir) ?? 0) + 1);
+      const dirError = await makeWorkDirs(cwd, own, [home, tmp]);
+      if (dirError !== undefined || cancelled) {
+        await cleanUp();
+        if (dirError !== undefined) return failed(`cannot create working directory: ${dirError}`);
+        return settle({ exitCode: null, signal: null, durationMs: 0 });
       }
+      const main = start(task.command);
+      pid = main.pid;
+      return finish(main);
     }
+
+    let pid: number | undefined;
+    const problem = validateTask(task);
+    const result = (
+      problem === undefined
+        ? launch().catch((err: unknown) => failed(message(err)))
+        : Promise.resolve(failed(`invalid task: ${problem}`))
+    ).finally(markExited);
     const handle: RunningTask = {
       get pid() {
         return pid;
       },
       result,
+      exited,
       cancel() {
         cancelled = true;
         suspended = false; // terminate() lets a stopped task run to act on its SIGTERM

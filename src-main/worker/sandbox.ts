@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 // How tasks are kept apart is part of what the volunteer sees: one type, in the renderer's API.
 import type { Isolation } from '../../shared/api.ts';
+import { TASK_NICENESS } from './niceness.ts';
 
 export type { Isolation };
 
@@ -26,20 +27,30 @@ export interface Exposure {
 export interface Sandbox {
   readonly bwrap: string;
   readonly perl: string;
-  /** Argument list for bwrap that runs `/bin/sh -c commandLine` in `cwd`. */
-  args(commandLine: string, cwd: string, exposures: readonly Exposure[]): string[];
+  /**
+   * Argument list for bwrap that runs `/bin/sh -c commandLine` in `cwd`. `gated`: the sandbox
+   * waits before it starts anything until a byte comes on BLOCK_FD (bwrap --block-fd).
+   */
+  args(commandLine: string, cwd: string, exposures: readonly Exposure[], gated?: boolean): string[];
 }
 
-/** The file descriptors of the sandboxed child: the reporter's status line, bwrap's info. */
+/**
+ * The file descriptors of the sandboxed child: the reporter's status line, bwrap's info (the
+ * host pid of the sandbox's PID 1), and the gate the worker opens once that pid is in its cgroup.
+ */
 export const STATUS_FD = 3;
 export const INFO_FD = 4;
+export const BLOCK_FD = 5;
 
-// PID 1 of the sandbox (--as-pid-1): runs the shell, forwards nothing (signals reach the shell
-// through the process group), reaps orphans, and writes the shell's raw wait status, which bwrap
-// itself folds into 128 + signal (bubblewrap.c, propagate_exit_status). When PID 1 exits the
-// kernel kills every other process of the namespace (pid_namespaces(7)). The no-op handlers make
-// PID 1 stay for the report when the group gets SIGTERM; exec() resets them in the shell.
+// PID 1 of the sandbox (--as-pid-1): lowers its priority to the tasks' niceness before anything
+// of the task exists (so the task inherits it from its first instruction, and nice(1) is not
+// needed in front of bwrap), runs the shell, forwards nothing (signals reach the shell through the
+// process group), reaps orphans, and writes the shell's raw wait status, which bwrap itself folds
+// into 128 + signal (bubblewrap.c, propagate_exit_status). When PID 1 exits the kernel kills
+// every other process of the namespace (pid_namespaces(7)). The no-op handlers make PID 1 stay
+// for the report when the group gets SIGTERM; exec() resets them in the shell.
 const REPORTER = [
+  `setpriority(0, 0, ${TASK_NICENESS});`,
   `open(my $st, '>&', ${STATUS_FD}) or die "kestrel: no status pipe: $!\\n";`,
   `{ open(my $t, '>&=', ${STATUS_FD}); close($t); }`,
   '$SIG{$_} = sub {} for qw(TERM INT HUP);',
@@ -104,7 +115,7 @@ function createSandbox(bwrap: string, perl: string): Sandbox {
   return {
     bwrap,
     perl,
-    args(commandLine, cwd, exposures) {
+    args(commandLine, cwd, exposures, gated = false) {
       const binds = exposures.flatMap((e) => [e.writable ? '--bind' : '--ro-bind', e.path, e.path]);
       return [
         '--unshare-user',
@@ -133,6 +144,7 @@ function createSandbox(bwrap: string, perl: string): Sandbox {
         cwd,
         '--info-fd',
         String(INFO_FD),
+        ...(gated ? ['--block-fd', String(BLOCK_FD)] : []),
         '--',
         perl,
         '-e',

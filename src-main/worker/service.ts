@@ -70,7 +70,20 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
   const { connection, executor, log } = options;
   let profile = options.profile;
   const manager = bareJid(options.manager);
-  const running = new Map<string, { ref: WireRef; task: RunningTask; cancelled: boolean }>();
+  interface Entry {
+    ref: WireRef;
+    task: RunningTask;
+    cancelled: boolean;
+    holdsSlot: boolean;
+  }
+  const running = new Map<string, Entry>();
+  /**
+   * Tasks sent ahead of a free slot (the profile's `prefetch`), in the order they came: the next
+   * starts the moment a slot frees, without waiting a round trip to the manager.
+   */
+  const queued = new Map<string, WireSpec>();
+  /** Running tasks that hold a slot: not cancelled (on its way out), not exited. */
+  let busy = 0;
   const unacked = new Map<string, WireResult>();
   let fresh: WireResult[] = [];
   let flushScheduled = false;
@@ -122,12 +135,8 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     if (!managerJid) return;
     fresh = [];
     sendResults([...unacked.values()]);
-    const runningRefs = [...running.values()].filter((r) => !r.cancelled).map((r) => r.ref);
     connection
-      .sendText(
-        managerJid,
-        encodeMessage({ type: 'profile', v: 1, ...profile, running: runningRefs }),
-      )
+      .sendText(managerJid, encodeMessage({ type: 'profile', v: 1, ...profile, running: held() }))
       .catch((error: unknown) => log.warn('could not send profile', { error: String(error) }));
   }
 
@@ -141,14 +150,44 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
       );
   }
 
-  function start(spec: WireSpec): void {
+  /** A task gives its slot back once: when cancelled (it is on its way out) or when it exits. */
+  function freeSlot(entry: Entry): void {
+    if (!entry.holdsSlot) return;
+    entry.holdsSlot = false;
+    busy -= 1;
+  }
+
+  /** Marks a running task as cancelled (it no longer takes a slot) and stops it. */
+  function stopEntry(entry: Entry): void {
+    freeSlot(entry);
+    entry.cancelled = true;
+    entry.task.cancel();
+  }
+
+  /** A task from the manager: started if a slot is free, else queued behind those sent before. */
+  function receive(spec: WireSpec): void {
     const key = taskKey(spec);
     const current = running.get(key);
-    if (current?.ref.attempt === spec.attempt) return;
-    if (current) {
-      current.cancelled = true;
-      current.task.cancel();
+    if (current?.ref.attempt === spec.attempt || queued.get(key)?.attempt === spec.attempt) return;
+    if (current && !current.cancelled) stopEntry(current);
+    queued.delete(key);
+    if (busy < profile.slots && queued.size === 0) return launch(spec);
+    // Paused: the manager sent it before it saw us go away; another worker may run it now.
+    if (paused) return giveBack([refOf(spec)], 'suspended');
+    queued.set(key, spec);
+  }
+
+  /** Starts queued tasks while slots are free. */
+  function startQueued(): void {
+    for (const [key, spec] of queued) {
+      if (busy >= profile.slots || stopped || paused) return;
+      queued.delete(key);
+      launch(spec);
     }
+  }
+
+  function launch(spec: WireSpec): void {
+    const key = taskKey(spec);
     const ref = refOf(spec);
     const taskSpec: TaskSpec = fromWireTask(spec);
     const refusal = options.refuse?.(taskSpec);
@@ -158,8 +197,15 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
       return;
     }
     const task = executor.run(taskSpec);
-    const entry = { ref, task, cancelled: false };
+    const entry: Entry = { ref, task, cancelled: false, holdsSlot: true };
     running.set(key, entry);
+    busy += 1;
+    // The next queued task starts as soon as this one's processes have ended; its directories
+    // are removed meanwhile (the result waits for that).
+    void (task.exited ?? task.result).then(() => {
+      freeSlot(entry);
+      startQueued();
+    });
     void task.result.then((outcome) => {
       if (running.get(key) === entry) running.delete(key);
       // A task the manager cancelled has ended for it already: nothing to report.
@@ -176,11 +222,20 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
 
   function cancel(refs: WireRef[]): void {
     for (const ref of refs) {
-      const entry = running.get(taskKey(ref));
-      if (!entry || entry.ref.attempt !== ref.attempt) continue;
-      entry.cancelled = true;
-      entry.task.cancel();
+      const key = taskKey(ref);
+      if (queued.get(key)?.attempt === ref.attempt) queued.delete(key);
+      const entry = running.get(key);
+      if (!entry || entry.ref.attempt !== ref.attempt || entry.cancelled) continue;
+      stopEntry(entry);
     }
+    startQueued();
+  }
+
+  /** What this worker holds for the manager: the tasks it runs, then those queued. */
+  function held(): WireRef[] {
+    const refs = [...running.values()].filter((r) => !r.cancelled).map((r) => r.ref);
+    for (const spec of queued.values()) refs.push(refOf(spec));
+    return refs;
   }
 
   connection.on('presence', ({ from, available, manager: announced }) => {
@@ -267,7 +322,7 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     const m = decoded.message;
     switch (m.type) {
       case 'tasks':
-        for (const t of m.tasks) start(t);
+        for (const t of m.tasks) receive(t);
         return;
       case 'cancel_tasks':
         cancel(m.tasks);
@@ -293,6 +348,7 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     async stop() {
       if (stopped) return;
       stopped = true;
+      queued.clear(); // the manager requeues them when this worker goes offline
       refusals.stop();
       try {
         await executor.cancelAll();
@@ -305,6 +361,10 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     async pause(show = 'away', status = 'paused') {
       paused = true;
       await connection.setPresence(show, status);
+      // Queued tasks have not started: the pool runs them elsewhere instead of waiting for us.
+      const waiting = [...queued.values()].map(refOf);
+      queued.clear();
+      giveBack(waiting, 'suspended');
     },
     async resume() {
       paused = false;
@@ -316,28 +376,29 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServic
     handBack(tasks, reason) {
       const given: WireRef[] = [];
       for (const ref of tasks) {
-        const entry = running.get(taskKey(ref));
+        const key = taskKey(ref);
+        const waiting = queued.get(key);
+        if (waiting?.attempt === ref.attempt) {
+          queued.delete(key);
+          given.push(refOf(waiting));
+          continue;
+        }
+        const entry = running.get(key);
         if (!entry || entry.ref.attempt !== ref.attempt || entry.cancelled) continue;
         // No result follows: the manager runs it elsewhere.
-        entry.cancelled = true;
-        entry.task.cancel();
+        stopEntry(entry);
         given.push(entry.ref);
       }
+      startQueued();
       if (given.length > 0) log.info('giving tasks back', { reason, tasks: given.length });
       giveBack(given, reason);
     },
     updateProfile(next) {
       profile = next;
+      startQueued(); // more slots: queued tasks start now
       if (!managerJid) return; // the next report after a reconnect carries it
-      const runningRefs = [...running.values()].filter((r) => !r.cancelled).map((r) => r.ref);
       connection
-        .sendJson(managerJid, {
-          type: 'profile',
-          v: 1,
-          ...profile,
-          running: runningRefs,
-          update: true,
-        })
+        .sendJson(managerJid, { type: 'profile', v: 1, ...profile, running: held(), update: true })
         .catch((error: unknown) => log.warn('could not send profile', { error: String(error) }));
     },
   };

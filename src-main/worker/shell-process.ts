@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants, setPriority } from 'node:os';
 import type { Confinement, Prepared, TaskTree } from './confinement.ts';
+import { TASK_NICENESS } from './niceness.ts';
 import type { TaskUsage } from './task-usage.ts';
 
 const isWindows = process.platform === 'win32';
@@ -12,10 +13,9 @@ const isWindows = process.platform === 'win32';
 const CLOSE_SLACK_MS = 500;
 /** How often a task with a memory limit has its resident memory measured. */
 const MEMORY_CHECK_MS = 1000;
-/** Unix niceness of every task, so the owner's own programs come first (nice(1)). */
-export const TASK_NICENESS = 10;
-// Run through nice(1), which execs the command: the priority holds from its first instruction
-// and is inherited by whatever it starts, with no moment at the normal priority.
+// Run through nice(1), which execs the command, unless the confinement sets the priority itself
+// before the command starts: either way it holds from the command's first instruction and is
+// inherited by whatever it starts, with no moment at the normal priority.
 const NICE = ['/usr/bin/nice', '/bin/nice'].find((path) => !isWindows && existsSync(path));
 
 export interface Tail {
@@ -118,7 +118,7 @@ export function startProcess(commandLine: string, io: ProcessIo): ProcessRun {
   try {
     prepared = io.confinement.prepare(commandLine, io.cwd, io.own);
     const [file, args] =
-      NICE === undefined
+      NICE === undefined || prepared.niced
         ? [prepared.file, prepared.args]
         : [NICE, ['-n', String(TASK_NICENESS), prepared.file, ...prepared.args]];
     child = spawn(file, args, {
@@ -153,14 +153,14 @@ export function startProcess(commandLine: string, io: ProcessIo): ProcessRun {
     stream?.on('error', (err) => tail.note(`[kestrel] output lost: ${err.message}`));
   }
   // Windows has no nice(1): the priority class is set as soon as the process exists.
-  if (NICE === undefined && child.pid !== undefined) {
+  if (NICE === undefined && !prepared.niced && child.pid !== undefined) {
     try {
       setPriority(child.pid, isWindows ? constants.priority.PRIORITY_BELOW_NORMAL : TASK_NICENESS);
     } catch {
       // It may have ended already.
     }
   }
-  const launched = prepared.attach(child);
+  const launched = prepared.attach(child, (line) => io.stderr.note(line));
   const group = createStopper(launched.tree, io.killGraceMs);
   let timedOut = false;
   // The time limit counts the time the command may run: a suspension stops the clock.

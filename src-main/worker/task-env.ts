@@ -15,17 +15,16 @@ export interface TaskIdentity {
   attempt: number;
 }
 
-export interface TaskEnvInput {
+export interface TaskEnvSource {
   /** The worker's environment, where PATH, LANG, LC_*, TZ and passEnv names are read. */
   source: NodeJS.ProcessEnv;
   /** Extra names to pass through (already checked by checkPassEnv). */
   passEnv: readonly string[];
-  task: TaskIdentity;
-  /** The task's own home and temporary directories. */
-  home: string;
-  tmp: string;
   platform?: NodeJS.Platform;
 }
+
+/** The environment of one task run, given the task and its own home and temporary directories. */
+export type TaskEnvironment = (task: TaskIdentity, home: string, tmp: string) => NodeJS.ProcessEnv;
 
 /**
  * Why a name may not be passed, or undefined when it may. KESTREL_* are the worker's own
@@ -38,32 +37,39 @@ export function passEnvProblem(name: string): string | undefined {
   return undefined;
 }
 
-export function taskEnvironment(input: TaskEnvInput): NodeJS.ProcessEnv {
-  const { source, task, home, tmp } = input;
+/**
+ * What every task of an executor gets from the worker's environment is worked out once (it was
+ * a walk of the whole environment per task run); each run adds only its own variables.
+ */
+export function createTaskEnvironment(input: TaskEnvSource): TaskEnvironment {
+  const { source } = input;
   const windows = (input.platform ?? process.platform) === 'win32';
   // Windows names are case-insensitive: look them up whatever case the worker's env uses.
   const lookup = new Map(
     Object.entries(source).map(([k, v]) => [windows ? k.toUpperCase() : k, v] as const),
   );
   const get = (name: string) => lookup.get(windows ? name.toUpperCase() : name);
-  const env: NodeJS.ProcessEnv = {};
+  const base: NodeJS.ProcessEnv = {};
   const names = [...PASSED, ...(windows ? PASSED_WINDOWS : []), ...input.passEnv];
   for (const name of names) {
     const value = get(name);
-    if (value !== undefined && passEnvProblem(name) === undefined) env[name] = value;
+    if (value !== undefined && passEnvProblem(name) === undefined) base[name] = value;
   }
   for (const [name, value] of Object.entries(source)) {
-    if (name.startsWith('LC_') && NAME_RE.test(name)) env[name] = value;
+    if (name.startsWith('LC_') && NAME_RE.test(name)) base[name] = value;
   }
-  env.PATH ??= windows ? undefined : DEFAULT_PATH;
-  if (env.PATH === undefined) delete env.PATH;
-  Object.assign(env, {
-    HOME: home,
-    TMPDIR: tmp,
-    KESTREL_JOB_ID: String(task.jobId),
-    KESTREL_TASK_INDEX: String(task.index),
-    KESTREL_ATTEMPT: String(task.attempt),
-  });
-  if (windows) Object.assign(env, { USERPROFILE: home, TEMP: tmp, TMP: tmp });
-  return env;
+  base.PATH ??= windows ? undefined : DEFAULT_PATH;
+  if (base.PATH === undefined) delete base.PATH;
+  return (task, home, tmp) => {
+    const env: NodeJS.ProcessEnv = {
+      ...base,
+      HOME: home,
+      TMPDIR: tmp,
+      KESTREL_JOB_ID: String(task.jobId),
+      KESTREL_TASK_INDEX: String(task.index),
+      KESTREL_ATTEMPT: String(task.attempt),
+    };
+    if (windows) Object.assign(env, { USERPROFILE: home, TEMP: tmp, TMP: tmp });
+    return env;
+  };
 }

@@ -8,7 +8,7 @@ import { Client, jid } from '@xmpp/client-core';
 import _reconnect, { type Reconnect } from '@xmpp/reconnect';
 import _tcp from '@xmpp/tcp';
 import _tls from '@xmpp/tls';
-import _middleware, { type Middleware } from '@xmpp/middleware';
+import type { Middleware } from '@xmpp/middleware';
 import _streamFeatures from '@xmpp/stream-features';
 import _iqCaller, { type IqCaller } from '@xmpp/iq/caller.js';
 import _iqCallee, { type IqCallee } from '@xmpp/iq/callee.js';
@@ -18,6 +18,7 @@ import SaslFactory, { type Mechanism } from 'saslmechanisms';
 import type { Element } from '@xmpp/xml';
 
 import { installScopedDisconnect, tcpSocketOf } from './disconnect.ts';
+import { createMiddleware } from './middleware.ts';
 import { XmppError } from './errors.ts';
 import { PlainMechanism } from './plain.ts';
 import { setupStarttls } from './starttls.ts';
@@ -82,7 +83,7 @@ export function createXmppClient(options: XmppClientOptions): XmppClient {
   _tls({ entity });
   entity.on('connect', () => tcpSocketOf(entity.socket)?.setNoDelay(true));
 
-  const middleware = _middleware({ entity });
+  const middleware = createMiddleware({ entity });
   const streamFeatures = _streamFeatures({ middleware });
   const iqCaller = _iqCaller({ middleware, entity });
   const iqCallee = _iqCallee({ middleware, entity });

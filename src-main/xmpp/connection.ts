@@ -143,6 +143,13 @@ class Connection extends EventEmitter<ConnectionEvents> implements XmppConnectio
   #replaced = { count: 0, at: 0 };
   #loginTimer: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
+  /**
+   * Messages and presence that arrive while logging in (the server answers our initial presence
+   * with our contacts' before it answers the ping that ends the login): handed on once online,
+   * when listeners can answer them. A worker that heard its manager then could not send its
+   * profile, and waited for tasks that never came.
+   */
+  #early: (() => void)[] = [];
 
   constructor(options: ConnectionOptions) {
     super();
@@ -316,6 +323,7 @@ class Connection extends EventEmitter<ConnectionEvents> implements XmppConnectio
       throw new XmppError('connect_failed', 'connection lost during login');
     }
     this.#backoffMs = BACKOFF_MIN_MS;
+    const early = this.#early.splice(0);
     const reconnected = this.#lostAt > 0;
     const event = {
       reconnected,
@@ -324,6 +332,7 @@ class Connection extends EventEmitter<ConnectionEvents> implements XmppConnectio
     };
     this.#attempts = 0;
     this.emit('online', event);
+    for (const emit of early) emit();
   }
 
   #onEntityOnline(): void {
@@ -339,6 +348,7 @@ class Connection extends EventEmitter<ConnectionEvents> implements XmppConnectio
 
   #onDisconnect(): void {
     this.#generation++;
+    this.#early = [];
     this.#clearLoginTimer();
     const reason = this.#endReason ?? 'the connection closed';
     this.#endReason = undefined;
@@ -416,15 +426,17 @@ class Connection extends EventEmitter<ConnectionEvents> implements XmppConnectio
 
   #onStanza(stanza: Element): void {
     const { domain } = this.#options;
+    const later = (emit: () => void) =>
+      this.#state === 'online' ? emit() : this.#early.push(emit);
     const message = parseMessage(stanza, domain);
-    if (message?.kind === 'error') this.emit('message_error', message.event);
+    if (message?.kind === 'error') later(() => this.emit('message_error', message.event));
     else if (message?.kind === 'body' && message.event.from !== this.#jid) {
-      this.emit('message', message.event);
+      later(() => this.emit('message', message.event));
     }
     const presence = parsePresence(stanza, domain);
     if (presence?.kind === 'subscribe') this.#onSubscribe(bareJid(presence.from));
     else if (presence?.kind === 'status' && presence.event.from !== this.#jid) {
-      this.emit('presence', presence.event);
+      later(() => this.emit('presence', presence.event));
     }
   }
 

@@ -2,7 +2,6 @@
 // how a volunteer's worker creates its own account on a head node it was invited to.
 import { Client } from '@xmpp/client-core';
 import _iqCaller from '@xmpp/iq/caller.js';
-import _middleware from '@xmpp/middleware';
 import _streamFeatures from '@xmpp/stream-features';
 import _tcp from '@xmpp/tcp';
 import _tls from '@xmpp/tls';
@@ -10,6 +9,7 @@ import { xml } from '@xmpp/xml';
 import { XmppError } from './errors.ts';
 import { destroySocket, requiresTls } from './client.ts';
 import { setupStarttls, type TrustOptions } from './starttls.ts';
+import { createMiddleware } from './middleware.ts';
 
 const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
 
@@ -26,7 +26,7 @@ export function registerWithInvite(options: RegistrationOptions): Promise<void> 
   const entity = new Client({ service: options.service, domain: options.domain, timeout: 5000 });
   _tcp({ entity });
   _tls({ entity });
-  const middleware = _middleware({ entity });
+  const middleware = createMiddleware({ entity });
   const streamFeatures = _streamFeatures({ middleware });
   const iqCaller = _iqCaller({ middleware, entity });
   // An invite's token and the new password must never cross an unencrypted connection.

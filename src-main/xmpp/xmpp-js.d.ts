@@ -81,7 +81,8 @@ declare module '@xmpp/client-core' {
     restart(): Promise<void>;
     _attachSocket(socket: XmppSocket): void;
   }
-  export function jid(local: string, domain: string, resource?: string): JID;
+  /** With one argument: parses a JID string (`local@domain/resource`). */
+  export function jid(local: string, domain?: string, resource?: string): JID;
 }
 
 declare module '@xmpp/reconnect' {

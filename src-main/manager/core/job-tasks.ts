@@ -20,6 +20,11 @@ export interface JobTasks {
   finishedAt: number | undefined;
   /** Time the first task was handed out, for the ETA. */
   startedAt: number | undefined;
+  /**
+   * Of its `running` tasks, those a worker holds ahead of a free slot (prefetched): assigned and
+   * stored as running, but waiting to start. Kept by the scheduler.
+   */
+  ahead: number;
   state(index: number): TaskState;
   attempts(index: number): number;
   failures(index: number): number;
@@ -42,6 +47,15 @@ export interface JobTasks {
   isEnded(): boolean;
   /** Drop the per-task arrays of an ended job; counts stay. */
   release(): void;
+}
+
+/**
+ * The counts people see: `running` the tasks started on workers, `queued` those waiting, with
+ * the ones a worker holds ahead of a free slot among them (they have not started).
+ */
+export function shownCounts(job: Pick<JobTasks, 'counts' | 'ahead'>): JobCounts {
+  const { counts, ahead } = job;
+  return { ...counts, running: counts.running - ahead, queued: counts.queued + ahead };
 }
 
 export function createJobTasks(info: JobInfo): JobTasks {
@@ -74,6 +88,7 @@ export function createJobTasks(info: JobInfo): JobTasks {
     cancelledAt: undefined,
     finishedAt: undefined,
     startedAt: undefined,
+    ahead: 0,
     state: (index) => key(states[index] ?? QUEUED),
     attempts: (index) => attempts[index] ?? 0,
     failures: (index) => failures[index] ?? 0,

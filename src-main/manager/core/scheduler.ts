@@ -1,5 +1,5 @@
 import { createJobTasks, type JobTasks } from './job-tasks.ts';
-import { fits, provides } from './matching.ts';
+import { fits, provides, slotOnly } from './matching.ts';
 import type {
   Action,
   JobCounts,
@@ -13,7 +13,9 @@ import type {
   WorkerProfile,
 } from './types.ts';
 import {
+  aheadRoom,
   createWorkerState,
+  holdAhead,
   indexOfKey,
   isEligible,
   jobOfKey,
@@ -139,6 +141,25 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
 
   const specOf = (jobId: number) => jobs.get(jobId)?.info.spec;
 
+  /** Each job's count of tasks held ahead follows its workers' (see JobTasks.ahead). */
+  function countAhead(w: WorkerState, by: 1 | -1, keys: Iterable<number> = w.ahead): void {
+    for (const key of keys) {
+      const job = jobs.get(jobOfKey(key));
+      if (job) job.ahead += by;
+    }
+  }
+
+  function releaseFrom(w: WorkerState, key: number, job: JobTasks | undefined): void {
+    if (w.ahead.has(key) && job) job.ahead -= 1;
+    countAhead(w, -1, release(w, key, job?.info.spec));
+  }
+
+  function reset(w: WorkerState): void {
+    countAhead(w, -1);
+    resetCapacity(w, specOf);
+    countAhead(w, 1);
+  }
+
   function worker(jid: string): WorkerState {
     let state = workers.get(jid);
     if (!state) {
@@ -148,39 +169,92 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     return state;
   }
 
-  function fill(w: WorkerState, out: Action[]): void {
-    if (!isEligible(w) || w.free.slots <= 0 || !w.profile) return;
-    const tasks: TaskDispatch[] = [];
+  /** Hand out one queued task of the job to the worker: in a free slot, or ahead of one. */
+  function assign(w: WorkerState, job: JobTasks, tasks: TaskDispatch[], ahead: boolean): boolean {
+    const taken = job.take();
+    if (!taken) return false;
+    const spec = job.info.spec;
+    job.startedAt ??= now();
+    const ref = { jobId: job.info.id, index: taken.index, attempt: taken.attempt };
+    const key = taskKey(ref.jobId, ref.index);
+    holder.set(key, w.jid);
+    if (ahead) {
+      holdAhead(w, key, ref);
+      job.ahead += 1;
+    } else occupy(w, key, ref, spec);
+    tasks.push({
+      ...ref,
+      command: spec.command,
+      cleanup: spec.cleanup,
+      cores: spec.cores ?? 1,
+      ram: spec.ram,
+      timeout: spec.timeout,
+      owner: job.info.owner,
+    });
+    return true;
+  }
+
+  const mayTake = (w: WorkerState, job: JobTasks, profile: WorkerProfile): boolean =>
+    job.counts.queued > 0 && provides(profile, job.info.spec) && !w.refused.has(job.info.id);
+
+  /** Tasks for the worker's free capacity, oldest job first. */
+  function fillSlots(w: WorkerState, tasks: TaskDispatch[]): void {
+    const profile = w.profile;
+    if (!isEligible(w) || w.free.slots <= 0 || !profile) return;
     for (const job of active) {
-      if (job.counts.queued === 0 || !provides(w.profile, job.info.spec)) continue;
-      if (w.refused.has(job.info.id)) continue;
-      const spec = job.info.spec;
-      for (let n = fits(w.free, spec); n > 0; n -= 1) {
-        const taken = job.take();
-        if (!taken) break;
-        job.startedAt ??= now();
-        const ref = { jobId: job.info.id, index: taken.index, attempt: taken.attempt };
-        const key = taskKey(ref.jobId, ref.index);
-        holder.set(key, w.jid);
-        occupy(w, key, ref, spec);
-        tasks.push({
-          ...ref,
-          command: spec.command,
-          cleanup: spec.cleanup,
-          cores: spec.cores,
-          ram: spec.ram,
-          timeout: spec.timeout,
-          owner: job.info.owner,
-        });
+      if (!mayTake(w, job, profile)) continue;
+      for (let n = fits(w.free, job.info.spec); n > 0; n -= 1) {
+        if (!assign(w, job, tasks, false)) break;
       }
       if (w.free.slots <= 0) break;
     }
+  }
+
+  /**
+   * Slot-only tasks ahead of the worker's free slots, up to what it offers (its `prefetch`, at
+   * most MAX_AHEAD): its next task is there when a slot frees, instead of a round trip later.
+   */
+  function fillAhead(w: WorkerState, tasks: TaskDispatch[]): void {
+    const profile = w.profile;
+    if (!isEligible(w) || !profile) return;
+    let room = aheadRoom(w);
+    if (room <= 0) return;
+    for (const job of active) {
+      if (!slotOnly(job.info.spec) || !mayTake(w, job, profile)) continue;
+      while (room > 0 && assign(w, job, tasks, true)) room -= 1;
+      if (room <= 0) break;
+    }
+  }
+
+  function fill(w: WorkerState, out: Action[]): void {
+    const tasks: TaskDispatch[] = [];
+    fillSlots(w, tasks);
+    fillAhead(w, tasks);
     if (tasks.length > 0) out.push({ kind: 'dispatch', worker: w.jid, tasks });
   }
 
+  const hasQueued = () => active.some((job) => job.counts.queued > 0);
+
+  /**
+   * Every worker's free slots first, then what each takes ahead: no task waits ahead on one
+   * worker while another worker has a slot free for it.
+   */
   function fillAll(out: Action[]): void {
-    if (!active.some((job) => job.counts.queued > 0)) return;
-    for (const w of workers.values()) fill(w, out);
+    if (!hasQueued()) return;
+    const byWorker = new Map<WorkerState, TaskDispatch[]>();
+    for (const w of workers.values()) {
+      const tasks: TaskDispatch[] = [];
+      fillSlots(w, tasks);
+      if (tasks.length > 0) byWorker.set(w, tasks);
+    }
+    if (hasQueued()) {
+      for (const w of workers.values()) {
+        const tasks = byWorker.get(w) ?? [];
+        fillAhead(w, tasks);
+        if (tasks.length > 0) byWorker.set(w, tasks);
+      }
+    }
+    for (const [w, tasks] of byWorker) out.push({ kind: 'dispatch', worker: w.jid, tasks });
   }
 
   function finishIfEnded(job: JobTasks, out: Action[]): void {
@@ -207,7 +281,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     holder.delete(key);
     if (jid !== undefined) {
       const w = workers.get(jid);
-      if (w) release(w, key, job.info.spec);
+      if (w) releaseFrom(w, key, job);
       let former = formerHolders.get(key);
       if (!former) formerHolders.set(key, (former = new Set()));
       former.add(jid);
@@ -266,7 +340,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
           tasks: [{ jobId: r.jobId, index: r.index, attempt: job.attempts(r.index) }],
         });
       const w = workers.get(current);
-      if (w) release(w, key, job.info.spec);
+      if (w) releaseFrom(w, key, job);
       holder.delete(key);
     }
     let outcome: 'done' | 'failed' | 'retry' = 'done';
@@ -301,7 +375,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       if (!refs) byWorker.set(jid, (refs = []));
       refs.push({ jobId: job.info.id, index, attempt: job.attempts(index) });
       const w = workers.get(jid);
-      if (w) release(w, key, job.info.spec);
+      if (w) releaseFrom(w, key, job);
       holder.delete(key);
       job.set(index, 'cancelled');
       cancelled += 1;
@@ -359,7 +433,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         // Tasks dispatched since the worker sent this are not in its `running`: reconciling now
         // would requeue them as lost. Only the capacity changes (fewer slots: none is taken back).
         w.profile = profile;
-        resetCapacity(w, specOf);
+        reset(w);
         fill(w, out);
         return out;
       }
@@ -375,7 +449,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         return holder.get(key) !== jid || w.running.get(key)?.attempt !== ref.attempt;
       });
       if (stray.length > 0) out.push({ kind: 'cancel_tasks', worker: jid, tasks: stray });
-      resetCapacity(w, specOf);
+      reset(w);
       fill(w, out);
       // Tasks this worker no longer had went back to the queue: idle workers may take them. Only
       // then, so a storm of N logins does not cost N passes over every worker.
@@ -405,7 +479,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         if (holder.get(key) !== jid || job.attempts(ref.index) !== ref.attempt) continue;
         if (job.state(ref.index) !== 'running') continue;
         holder.delete(key);
-        if (w) release(w, key, job.info.spec);
+        if (w) releaseFrom(w, key, job);
         job.requeue(ref.index);
         out.push({ kind: 'requeue', task: ref, lost: job.lost(ref.index) });
       }

@@ -5,7 +5,11 @@ export interface JobSpec {
   queue: number;
   requires: string[];
   cleanup?: string;
-  cores: number;
+  /**
+   * Cores each task needs, when the job asked. Absent: the job did not ask, and only the worker's
+   * slots limit how many of its tasks run there at once (docs/PROTOCOL.md, slots and cores).
+   */
+  cores?: number;
   /** MB; 0 means "no requirement". */
   ram: number;
   retries: number;
@@ -44,6 +48,8 @@ export interface WorkerProfile {
   cores: number;
   provides: string[];
   slots: number;
+  /** Tasks the worker takes ahead of its free slots, queued until a slot frees (absent: none). */
+  prefetch?: number;
 }
 
 /** Why a worker gave tasks back unfinished: its owner blocked the job, or it held them suspended too long. */
@@ -64,6 +70,7 @@ export interface JobCounts {
 export interface TaskDispatch extends TaskRef {
   command: string;
   cleanup?: string;
+  /** As the job asked; 1 when it did not (the wire always names a number). */
   cores: number;
   ram: number;
   timeout?: number;

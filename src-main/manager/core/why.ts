@@ -1,4 +1,4 @@
-import { fits, provides, type Capacity } from './matching.ts';
+import { coresOf, fits, provides, type Capacity } from './matching.ts';
 import type { JobSpec, PresenceShow, WorkerProfile } from './types.ts';
 
 /**
@@ -36,7 +36,7 @@ export function whyNotRunning(
   );
   const tagged = reported.filter((w) => provides(w.profile, spec));
   const big = tagged.filter(
-    (w) => w.profile.cores >= spec.cores && (spec.ram === 0 || w.profile.ram >= spec.ram),
+    (w) => w.profile.cores >= coresOf(spec) && (spec.ram === 0 || w.profile.ram >= spec.ram),
   );
   const answer = (reasons: string[]): WhyAnswer => ({
     reasons: queued === 0 ? [] : reasons,
@@ -65,11 +65,11 @@ export function whyNotRunning(
     const maxCores = Math.max(...tagged.map((w) => w.profile.cores));
     const maxRam = Math.max(...tagged.map((w) => w.profile.ram));
     const reasons: string[] = [];
-    if (spec.cores > maxCores)
-      reasons.push(`needs ${spec.cores} cores; ${largest} has ${maxCores}`);
+    const cores = coresOf(spec);
+    if (cores > maxCores) reasons.push(`needs ${cores} cores; ${largest} has ${maxCores}`);
     if (spec.ram > maxRam) reasons.push(`needs ${spec.ram} MB of RAM; ${largest} has ${maxRam} MB`);
     if (reasons.length === 0)
-      reasons.push(`needs ${spec.cores} cores and ${spec.ram} MB of RAM; no worker has both`);
+      reasons.push(`needs ${cores} cores and ${spec.ram} MB of RAM; no worker has both`);
     return answer(reasons);
   }
   const awake = big.filter((w) => !paused(w));

@@ -1,4 +1,4 @@
-import { give, take, type Capacity } from './matching.ts';
+import { give, slotOnly, take, type Capacity } from './matching.ts';
 import type { JobSpec, PresenceShow, TaskRef, WorkerProfile } from './types.ts';
 
 /** The manager's view of one worker (keyed by full JID). */
@@ -6,8 +6,17 @@ export interface WorkerState {
   readonly jid: string;
   profile: WorkerProfile | undefined;
   show: PresenceShow | undefined;
-  /** Tasks the manager believes this worker runs, by task key. */
+  /**
+   * Tasks the manager assigned to this worker, by task key, in the order they were sent: those
+   * it runs and those it holds ahead (below). Requeued alike when it goes.
+   */
   readonly running: Map<number, TaskRef>;
+  /**
+   * Keys of `running` handed out ahead of a free slot (prefetched), oldest first: slot-only tasks
+   * the worker queues and starts, in this order, as its slots free. They take no capacity until
+   * then; the worker starts the oldest the moment a slot frees, and so does this model.
+   */
+  readonly ahead: Set<number>;
   free: Capacity;
   /** Set while a restarted manager waits for a worker it had assigned tasks to. */
   expectedUntil: number | undefined;
@@ -21,6 +30,7 @@ export function createWorkerState(jid: string): WorkerState {
     profile: undefined,
     show: undefined,
     running: new Map(),
+    ahead: new Set(),
     free: { slots: 0, cores: 0, ram: 0 },
     expectedUntil: undefined,
     refused: new Set(),
@@ -32,7 +42,27 @@ export function isEligible(worker: WorkerState): boolean {
   return worker.profile !== undefined && (worker.show === undefined || worker.show === 'chat');
 }
 
-/** Recompute free capacity from the profile and the tasks believed running. */
+/**
+ * Most tasks one worker holds ahead of its free slots, whatever it offers: a worker that dies
+ * takes at most this many more tasks with it (they are requeued like its running ones).
+ */
+export const MAX_AHEAD = 32;
+
+/** How many more tasks this worker may be handed ahead of a free slot. */
+export function aheadRoom(worker: WorkerState): number {
+  const offered = Math.min(worker.profile?.prefetch ?? 0, MAX_AHEAD);
+  return offered - worker.ahead.size;
+}
+
+/** Tasks the worker runs now, in this model (those held ahead wait for a slot). */
+export const runningCount = (worker: WorkerState): number =>
+  worker.running.size - worker.ahead.size;
+
+/**
+ * Recompute free capacity from the profile and the tasks it holds: those that ask for cores or
+ * ram run (they are never sent ahead), then slot-only ones in the order they were sent while
+ * slots last, and the rest wait ahead (the worker starts tasks in that order, docs/PROTOCOL.md).
+ */
 export function resetCapacity(
   worker: WorkerState,
   specOf: (jobId: number) => JobSpec | undefined,
@@ -40,9 +70,17 @@ export function resetCapacity(
   const profile = worker.profile;
   if (!profile) return;
   worker.free = { slots: profile.slots, cores: profile.cores, ram: profile.ram };
-  for (const ref of worker.running.values()) {
+  worker.ahead.clear();
+  const slotOnlyKeys: number[] = [];
+  for (const [key, ref] of worker.running) {
     const spec = specOf(ref.jobId);
-    if (spec) take(worker.free, spec);
+    if (spec === undefined) continue;
+    if (slotOnly(spec)) slotOnlyKeys.push(key);
+    else take(worker.free, spec);
+  }
+  for (const key of slotOnlyKeys) {
+    if (worker.free.slots > 0) worker.free.slots -= 1;
+    else worker.ahead.add(key);
   }
 }
 
@@ -51,9 +89,28 @@ export function occupy(worker: WorkerState, key: number, ref: TaskRef, spec: Job
   take(worker.free, spec);
 }
 
-export function release(worker: WorkerState, key: number, spec: JobSpec | undefined): void {
-  if (!worker.running.delete(key)) return;
+/** Assign a slot-only task ahead of a free slot: the worker queues it. */
+export function holdAhead(worker: WorkerState, key: number, ref: TaskRef): void {
+  worker.running.set(key, ref);
+  worker.ahead.add(key);
+}
+
+/**
+ * The task left the worker (ended, cancelled, given back, requeued). A task that held a slot
+ * frees it, and the worker starts the oldest task it holds ahead there at once: returns the keys
+ * of the tasks that started so.
+ */
+export function release(worker: WorkerState, key: number, spec: JobSpec | undefined): number[] {
+  const started: number[] = [];
+  if (!worker.running.delete(key) || worker.ahead.delete(key)) return started;
   if (spec) give(worker.free, spec);
+  for (const next of worker.ahead) {
+    if (worker.free.slots <= 0) break;
+    worker.ahead.delete(next);
+    worker.free.slots -= 1; // slot-only: a slot is all it takes
+    started.push(next);
+  }
+  return started;
 }
 
 export function taskKey(jobId: number, index: number): number {

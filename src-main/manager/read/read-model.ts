@@ -10,9 +10,10 @@ import {
   type WorkerView,
 } from '../../../shared/api.ts';
 import { MAX_FAILURES_LISTED } from '../../../shared/protocol/limits.ts';
-import type { JobTasks } from '../core/job-tasks.ts';
+import { shownCounts, type JobTasks } from '../core/job-tasks.ts';
 import type { Scheduler } from '../core/scheduler.ts';
 import { whyNotRunning } from '../core/why.ts';
+import { runningCount } from '../core/workers.ts';
 import type { ManagerStore } from '../store.ts';
 import type { Activity } from './activity.ts';
 import { jobDetail, jobSummary, silentWorkerView, workerState, workerView } from './views.ts';
@@ -99,7 +100,7 @@ export function createReadModel(options: ReadModelOptions): ReadModel {
       workers.total += 1;
       if (w.profile) {
         slots.total += w.profile.slots;
-        slots.used += w.running.size;
+        slots.used += runningCount(w);
       }
     }
     workers.unresponsive = activity.silent.size;
@@ -112,8 +113,9 @@ export function createReadModel(options: ReadModelOptions): ReadModel {
         continue;
       }
       jobs.active += 1;
-      tasks.queued += job.counts.queued;
-      tasks.running += job.counts.running;
+      const shown = shownCounts(job);
+      tasks.queued += shown.queued;
+      tasks.running += shown.running;
     }
     return { workers, slots, tasks, jobs };
   }

@@ -7,9 +7,9 @@ import {
   type WorkerStateName,
   type WorkerView,
 } from '../../../shared/api.ts';
-import type { JobTasks } from '../core/job-tasks.ts';
+import { shownCounts, type JobTasks } from '../core/job-tasks.ts';
 import type { WorkerProfile } from '../core/types.ts';
-import type { WorkerState } from '../core/workers.ts';
+import { runningCount, type WorkerState } from '../core/workers.ts';
 import { eta } from '../wire.ts';
 import type { StoredTask } from '../store.ts';
 
@@ -28,7 +28,7 @@ export function jobSummary(job: JobTasks, now: number, waiting?: string): JobSum
     command: info.spec.command,
     queue: info.spec.queue,
     state: jobState(job),
-    counts: { ...job.counts },
+    counts: shownCounts(job),
     submittedAt: info.submittedAt,
   };
   if (job.finishedAt !== undefined) view.finishedAt = job.finishedAt;
@@ -60,7 +60,7 @@ export function jobDetail(
   const detail: JobDetail = {
     ...jobSummary(job, now, why.reasons[0]),
     requires: [...spec.requires],
-    cores: spec.cores,
+    ...(spec.cores === undefined ? {} : { cores: spec.cores }),
     ram: spec.ram,
     retries: spec.retries,
     failures: failures.map(failureView),
@@ -105,7 +105,7 @@ export function workerView(w: WorkerState): WorkerView {
     state: workerState(w),
     provides: [],
     running,
-    runningCount: w.running.size,
+    runningCount: runningCount(w),
   };
   return withProfile(base, w.profile);
 }

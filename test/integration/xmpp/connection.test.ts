@@ -154,6 +154,32 @@ describe('XMPP connection', () => {
     expect(presence).toEqual({ from: worker.jid, available: true, show: 'dnd' });
   });
 
+  it('hands on presence that came while logging in only once online, so it can be answered', async () => {
+    const managerAccount = await newAccount('manager');
+    const workerAccount = await newAccount('worker');
+    const accept = (jid: string) => jid === bare(managerAccount) || jid === bare(workerAccount);
+    const manager = connect(managerAccount, { acceptSubscription: accept });
+    const first = connect(workerAccount, { acceptSubscription: accept });
+    await Promise.all([manager.start(), first.start()]);
+    const subscribed = nextEvent(first, 'presence', (p) => p.from === manager.jid && p.available);
+    await first.subscribe(bare(managerAccount));
+    await subscribed;
+    await first.stop();
+
+    // The server sends the manager's presence right after the worker's initial presence, before
+    // the login is over: the worker answers it at once, as a worker sends its profile.
+    const worker = connect(workerAccount, { acceptSubscription: accept, resource: 'again' });
+    const answered: Promise<string>[] = [];
+    worker.on('presence', (p) => {
+      if (p.from === manager.jid && p.available) answered.push(worker.sendText(p.from, 'profile'));
+    });
+    const heard = nextEvent(manager, 'message', (m) => m.from === worker.jid);
+    await worker.start();
+    expect((await heard)[0].body).toBe('profile');
+    expect(answered).toHaveLength(1);
+    await expect(answered[0]).resolves.toEqual(expect.any(String));
+  });
+
   it('sees a SIGKILLed peer go unavailable', async () => {
     const observerAccount = await newAccount('observer');
     const observer = connect(observerAccount, { acceptSubscription: () => true });

@@ -84,7 +84,6 @@ function normalize(input: UserRequest | (Partial<JobRequest> & { type: 'job' }))
   return {
     command: '',
     queue: 0,
-    cores: 1,
     ram: 0,
     retries: 0,
     ...input,

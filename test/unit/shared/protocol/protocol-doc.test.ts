@@ -9,6 +9,7 @@ import {
 } from '../../../../shared/protocol/limits.ts';
 import { decodeManagerMessage, decodeWorkerMessage } from '../../../../shared/protocol/worker.ts';
 import { Parser, type Element } from '@xmpp/xml';
+import { MAX_AHEAD } from '../../../../src-main/manager/core/workers.ts';
 import { DEFAULT_USER_LIMITS } from '../../../../src-main/manager/limits.ts';
 import { parsePresence } from '../../../../src-main/xmpp/stanzas.ts';
 
@@ -89,5 +90,11 @@ describe('docs/PROTOCOL.md manager presence', () => {
       },
       { kind: 'status', event: { from: 'd', available: true, manager: { role: 'standby' } } },
     ]);
+  });
+});
+
+describe('docs/PROTOCOL.md slots and prefetch', () => {
+  it('states the bound on tasks held ahead that the scheduler applies', () => {
+    expect(doc).toContain(`min(N, ${MAX_AHEAD}) (\`MAX_AHEAD\`)`);
   });
 });

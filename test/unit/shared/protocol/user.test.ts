@@ -3,7 +3,7 @@ import type { ProtocolError } from '../../../../shared/protocol/errors.ts';
 import { MAX_BODY } from '../../../../shared/protocol/limits.ts';
 import { decodeUserRequest, type UserRequest } from '../../../../shared/protocol/user.ts';
 
-const job = { requires: [], cores: 1, ram: 0, retries: 0 };
+const job = { requires: [], ram: 0, retries: 0 };
 
 describe('decodeUserRequest: the seed 001 messages', () => {
   it.each<[string, UserRequest]>([

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { ProtocolError } from '../../../../shared/protocol/errors.ts';
-import { MAX_BATCH, MAX_WORKER_BODY, TAIL_CHARS } from '../../../../shared/protocol/limits.ts';
+import {
+  MAX_BATCH,
+  MAX_DEPTH,
+  MAX_WORKER_BODY,
+  TAIL_CHARS,
+} from '../../../../shared/protocol/limits.ts';
 import {
   decodeManagerMessage,
   decodeWorkerMessage,
@@ -185,6 +190,30 @@ describe('decodeWorkerMessage', () => {
     });
     const huge = JSON.stringify({ ...profile, os: 'x'.repeat(MAX_WORKER_BODY) });
     expect(decodeWorkerMessage(huge)).toMatchObject({ ok: false, error: { code: 'too_large' } });
+  });
+
+  // Strict JSON takes V8's parser (the fast path); the answers are those of the literal parser.
+  it(`refuses nesting deeper than ${MAX_DEPTH} in strict JSON too, and accepts ${MAX_DEPTH}`, () => {
+    const nested = (n: number) => '['.repeat(n) + ']'.repeat(n);
+    const body = (n: number) =>
+      JSON.stringify(profile).replace('"os"', `"extra":${nested(n)},"os"`);
+    // The message object itself is one level.
+    expect(decodeWorkerMessage(body(MAX_DEPTH - 1))).toStrictEqual({ ok: true, message: profile });
+    expect(decodeWorkerMessage(body(MAX_DEPTH))).toMatchObject({
+      ok: false,
+      error: { code: 'too_large', reason: `lists and objects are nested deeper than ${MAX_DEPTH}` },
+    });
+  });
+
+  it('decodes the Python-literal form of worker traffic as before, and strict JSON alike', () => {
+    const python =
+      "{'type': 'task_results', 'v': 1, 'results': [{'job_id': 7, 'index': 0, 'attempt': 1, 'exit_code': 0, 'signal': None, 'duration_ms': 1234.5, 'stdout_tail': 'ok\\n', 'stderr_tail': '',}]}";
+    const json = JSON.stringify({ type: 'task_results', v: 1, results: [result] });
+    expect(decodeWorkerMessage(python)).toStrictEqual(decodeWorkerMessage(json));
+    // A '__proto__' key stays an ordinary (unknown, dropped) field either way.
+    const proto = json.replace('"v":1', '"__proto__":{"polluted":true},"v":1');
+    expect(decodeWorkerMessage(proto)).toStrictEqual(decodeWorkerMessage(json));
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
 

@@ -144,7 +144,8 @@ describe('jobs', () => {
     expect(detail.failures).toEqual([
       { index: 1, exitCode: 3, signal: null, stderrTail: 'input.1 not found\n', stdoutTail: 'out' },
     ]);
-    expect(detail).toMatchObject({ requires: [], cores: 1, ram: 0, retries: 0, state: 'running' });
+    expect(detail).toMatchObject({ requires: [], ram: 0, retries: 0, state: 'running' });
+    expect(detail.cores, 'the job asked for no cores').toBeUndefined();
   });
 
   it('says why a job that requires a tag nobody provides waits, in the list and on its own', async () => {
@@ -365,12 +366,10 @@ describe('dispatch', () => {
     );
     expect(reply).toMatchObject({ ok: true });
     const jobId = (reply as { result: { jobId: number } }).result.jobId;
-    expect(await admin()['jobs:get']!({ jobId })).toMatchObject({
-      cores: 1,
-      ram: 0,
-      retries: 0,
-      requires: [],
-    });
+    const detail = await admin()['jobs:get']!({ jobId });
+    expect(detail).toMatchObject({ ram: 0, retries: 0, requires: [] });
+    // No cores asked: each task takes one slot of a worker, and no cores (docs/PROTOCOL.md).
+    expect(detail.cores).toBeUndefined();
   });
 });
 

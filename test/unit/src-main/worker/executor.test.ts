@@ -12,6 +12,7 @@ import {
   type Executor,
   type ExecutorOptions,
 } from '../../../../src-main/worker/executor.ts';
+import { TASK_NICENESS } from '../../../../src-main/worker/niceness.ts';
 import { probeSandbox } from '../../../../src-main/worker/sandbox.ts';
 import { newMarker, processesWith } from './task-processes.ts';
 
@@ -113,6 +114,27 @@ describe.skipIf(process.platform === 'win32').each(modes)('createExecutor %s', (
     expect(outcome.stdoutTail).toBe('HELLO\n5\n');
   });
 
+  it('runs the task and what it starts at the tasks’ niceness, with only its own descriptors', async () => {
+    const outcome = await executor.run({
+      jobId: 1,
+      index: 6,
+      attempt: 0,
+      // The shell's own niceness, a child's, the descriptors a child has, how the shell was run.
+      command: `cut -d' ' -f19 /proc/$$/stat; sh -c 'cut -d" " -f19 /proc/self/stat; ls /proc/self/fd | sort -n | tr "\\n" " "'; echo; echo "$0 $#"`,
+    }).result;
+    expect(outcome.stderrTail).toBe('');
+    const [shell, child, fds, invocation] = outcome.stdoutTail.trim().split('\n');
+    expect([shell, child]).toEqual([String(TASK_NICENESS), String(TASK_NICENESS)]);
+    // stdin, stdout, stderr and the directory ls reads: no pipe of the worker's (its gate, the
+    // sandbox's status, info and gate, at 3-5). High ones come from the test runner's process.
+    const low = (fds ?? '')
+      .trim()
+      .split(' ')
+      .filter((fd) => Number(fd) < 10);
+    expect(low.join(' ')).toBe('0 1 2 3');
+    expect(invocation).toBe('/bin/sh 0 6');
+  });
+
   it('reports a non-zero exit code and the stderr tail', async () => {
     const task = { jobId: 1, index: 0, attempt: 0, command: fixture('exit-nonzero.sh') };
     const outcome = await executor.run(task).result;
@@ -147,8 +169,8 @@ describe.skipIf(process.platform === 'win32').each(modes)('createExecutor %s', (
     const marker = newMarker();
     const command = `${prefix}${fixture('hang-tree.sh')} ${marker}`;
     const running = executor.run({ jobId: 3, index: 0, attempt: 0, command });
-    expect(running.pid).toBeGreaterThan(0);
     await waitFor(() => processesWith(`300.${marker}`).length === 1);
+    expect(running.pid).toBeGreaterThan(0);
 
     running.cancel();
     const outcome = await running.result;
@@ -287,8 +309,8 @@ describe.skipIf(process.platform === 'win32').each(modes)('createExecutor %s', (
     writeFileSync(blocked, '');
     const broken = createExecutor({ workRoot: blocked, sandbox });
     const running = broken.run({ jobId: 1, index: 0, attempt: 0, command: 'true' });
-    expect(running.pid).toBeUndefined();
     const outcome = await running.result;
+    expect(running.pid, 'no process was started').toBeUndefined();
     expect(outcome).toMatchObject({ exitCode: null, signal: null, cancelled: false });
     expect(outcome.error).toMatch(/^cannot create working directory: /);
 
@@ -306,7 +328,8 @@ describe.skipIf(process.platform === 'win32').each(modes)('createExecutor %s', (
     for (const task of tasks) {
       const outcome = await task.result;
       expect(outcome.cancelled).toBe(true);
-      expect(isGone(task.pid ?? 0)).toBe(true);
+      // A task cancelled before its directories were made never started a process.
+      if (task.pid !== undefined) expect(isGone(task.pid)).toBe(true);
     }
     expect(existsSync(join(workRoot, 'job-8'))).toBe(false);
   });

@@ -90,7 +90,6 @@ export const USAGE = `usage: npm run bench -- [options]
   --kills N, --frozen N   SIGKILLed and SIGSTOPped workers (default ${DEFAULT.kills}, ${DEFAULT.frozen})
   --big-job N             tasks of the memory job (default ${DEFAULT.bigJob})
   --real-workers N, --real-tasks N   real worker processes running \`true\` (default ${DEFAULT.realWorkers}, ${DEFAULT.realTasks})
-  --celery-tasks N        tasks of the Celery bag (default ${DEFAULT.celeryTasks}); --no-celery skips it
   --takeovers N           rounds of SIGKILL and of SIGSTOP of the active manager (default ${DEFAULT.takeovers});
                           --no-scale-out skips them and ejabberd on one node vs two
   --real-slots N          slots of the one worker compared with the bare spawner (default ${DEFAULT.realSlots})

@@ -4,7 +4,7 @@
 // of a job or submitter the owner has blocked since they came, given back to the pool.
 import type { VolunteerSettings } from '../../shared/api.ts';
 import type { Logger } from '../common/log.ts';
-import type { Profile } from '../worker/profile.ts';
+import { offeringSlots, type Profile } from '../worker/profile.ts';
 import type { WorkerService } from '../worker/service.ts';
 import type { GovernedTask, Governor } from './governor.ts';
 import { overdue, refusal, type Decision } from './policy.ts';
@@ -43,7 +43,7 @@ export function createApplier(options: {
       }
       let offered = profile;
       if (decision.slots !== profile.slots) {
-        offered = { ...profile, slots: decision.slots };
+        offered = offeringSlots(profile, decision.slots);
         log.info('offering a new number of slots', { slots: decision.slots });
         worker.updateProfile(offered);
       }

@@ -19,7 +19,7 @@ import { bareJid } from '../common/jid.ts';
 import { silentLogger } from '../common/log.ts';
 import type { TaskOutcome } from '../worker/executor.ts';
 import { joinPool, loadWorkerConfig } from '../worker/join.ts';
-import { readProfile, type Profile } from '../worker/profile.ts';
+import { offeringSlots, readProfile, type Profile } from '../worker/profile.ts';
 import { probeSandbox } from '../worker/sandbox.ts';
 import { openWorkerLogin, type WorkerLogin } from '../worker/worker-login.ts';
 import { createGovernor, type Governor, type GovernedTask } from './governor.ts';
@@ -138,7 +138,7 @@ export function createVolunteer(options: VolunteerOptions): Volunteer {
   async function connect(a: Account, p: Profile): Promise<void> {
     if (now() < retryAt) return;
     // What this login offers: later decisions compare their slots against it.
-    profile = { ...p, slots: decision?.slots ?? p.slots };
+    profile = offeringSlots(p, decision?.slots ?? p.slots);
     const next = await openWorkerLogin({
       service: serviceUrls(a.server),
       jid: a.jid,

@@ -64,3 +64,11 @@ export async function readProfile(options: ProfileOptions = {}): Promise<Profile
     prefetch: Math.min(prefetch ?? slots ?? cores, MAX_BATCH),
   };
 }
+
+/**
+ * The profile offering `slots` slots, and as many tasks ahead of them (prefetch's default): a
+ * volunteer whose owner lowers the CPU cap holds no more tasks than it could start.
+ */
+export function offeringSlots(profile: Profile, slots: number): Profile {
+  return { ...profile, slots, prefetch: Math.min(slots, MAX_BATCH) };
+}

@@ -11,6 +11,7 @@ import { createOutbox, type Outgoing } from './outbox.ts';
 import { observeScheduler } from './read/activity.ts';
 import { createChangeFeed } from './read/change-feed.ts';
 import { createReadModel } from './read/read-model.ts';
+import { createPingRounds } from './ping-rounds.ts';
 import { readSnapshot, restoreScheduler } from './restore.ts';
 import { isDeposed, StoreError, type ManagerStore } from './store.ts';
 import { createUserCommands } from './user-commands.ts';
@@ -68,7 +69,6 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
     now,
   );
   const timers: NodeJS.Timeout[] = [];
-  const pinging = new Set<string>();
   let online = false;
   let stopped = false;
   const { election } = store;
@@ -250,27 +250,25 @@ export function createManagerService(options: ManagerServiceOptions): ManagerSer
   }
 
   // XEP-0199 pings go to every worker that holds tasks or could be handed some (it sent a
-  // profile), and the workers that fail a round are given up together. Pinging holders one by one
-  // missed frozen idle workers (suspended laptops): they still look available, so a task taken
-  // from one went to the next, and every loss counts toward the task's maxLost; the chaos run
-  // (test/chaos) saw five frozen idle workers fail a task a healthy worker could run.
-  function pingWorkers(): void {
-    if (!online || !acting()) return;
-    const round = scheduler
-      .workers()
-      .filter((w) => (w.profile !== undefined || w.running.size > 0) && !pinging.has(w.jid))
-      .map((w) => w.jid);
-    for (const jid of round) pinging.add(jid);
-    const answers = round.map((jid) => connection.ping(jid, pingTimeoutMs));
-    void Promise.all(answers).then((alive) => {
-      for (const jid of round) pinging.delete(jid);
-      const silent = round.filter((_, i) => !alive[i]);
-      if (silent.length === 0 || !online || stopped || !acting()) return;
+  // profile); those silent in a round are given up together (ping-rounds.ts).
+  const pings = createPingRounds({
+    ping: (jid) => connection.ping(jid, pingTimeoutMs),
+    silent(silent) {
+      if (!online || stopped || !acting()) return;
       for (const jid of silent)
         log.warn('worker did not answer ping; requeueing its tasks', { worker: jid });
       void outbox.push(scheduler.unresponsive(...silent));
       for (const jid of silent) sendMessage(jid, { type: 'resync', v: 1 });
-    });
+    },
+  });
+  function pingWorkers(): void {
+    if (!online || !acting()) return;
+    pings.round(
+      scheduler
+        .workers()
+        .filter((w) => w.profile !== undefined || w.running.size > 0)
+        .map((w) => w.jid),
+    );
   }
 
   return {

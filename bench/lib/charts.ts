@@ -34,7 +34,7 @@ export function writeCharts(all: Map<string, Figures>, dir: string, note: string
     {
       file: 'bench-memory.svg',
       title: 'Manager RSS against queued tasks (no workers)',
-      xLabel: 'tasks queued',
+      xLabel: 'tasks queued (the first point: none, an idle manager)',
       yLabel: 'manager RSS, MB',
       points: points(all, 'embedded-curve-queued-', 'queued', 'managerRssMb'),
     },

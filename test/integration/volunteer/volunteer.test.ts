@@ -73,7 +73,7 @@ describe(`volunteer (${process.env.KESTREL_TEST_SERVER ?? 'prosody'})`, () => {
     const alice = await pool.user();
     const marker = newMarker();
     const jobId = await submit(alice, spinCommand(marker, 2), 1);
-    await until(() => cpuOf(marker) > 0.1, 'the task computing');
+    await until(() => cpuOf(marker) > 0, 'the task computing');
 
     const paused = await v.pause();
     expect(paused).toMatchObject({ state: 'paused', reason: 'paused', suspended: 1 });
@@ -144,7 +144,7 @@ describe(`volunteer (${process.env.KESTREL_TEST_SERVER ?? 'prosody'})`, () => {
     const alice = await pool.user();
     const marker = newMarker();
     const jobId = await submit(alice, spinCommand(marker, 2), 1);
-    await until(() => cpuOf(marker) > 0.1, 'the task computing');
+    await until(() => cpuOf(marker) > 0, 'the task computing');
 
     const pressed = performance.now();
     idle.seconds = 0; // a key was pressed

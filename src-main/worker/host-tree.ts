@@ -121,9 +121,19 @@ export function makeTaskCgroup(base: string): string {
       return dir;
     }
   }
-  counter += 1;
-  const dir = join(base, `kestrel-${process.pid}-${counter}`);
-  mkdirSync(dir);
+  // A worker killed with SIGKILL leaves its cgroups behind: one of a later process with the same
+  // pid may still be there.
+  let dir: string;
+  for (;;) {
+    counter += 1;
+    dir = join(base, `kestrel-${process.pid}-${counter}`);
+    try {
+      mkdirSync(dir);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
   baseOf.set(dir, base);
   usedBefore.delete(dir);
   return dir;

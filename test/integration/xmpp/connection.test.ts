@@ -176,8 +176,10 @@ describe('XMPP connection', () => {
     const heard = nextEvent(manager, 'message', (m) => m.from === worker.jid);
     await worker.start();
     expect((await heard)[0].body).toBe('profile');
-    expect(answered).toHaveLength(1);
-    await expect(answered[0]).resolves.toEqual(expect.any(String));
+    // Every answer was sent once online: none refused as not_online. (The server may say the
+    // manager is available twice while the first login's subscription settles.)
+    expect(answered.length).toBeGreaterThanOrEqual(1);
+    for (const sent of answered) await expect(sent).resolves.toEqual(expect.any(String));
   });
 
   it('sees a SIGKILLed peer go unavailable', async () => {

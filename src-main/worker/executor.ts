@@ -11,7 +11,7 @@ import { findCgroupBase } from './host-tree.ts';
 import { probeSandbox, type Exposure, type Isolation } from './sandbox.ts';
 import type { TaskUsage } from './task-usage.ts';
 import { createTaskEnvironment, passEnvProblem } from './task-env.ts';
-import { makeWorkDirs, removeWorkDir } from './work-dir.ts';
+import { makeWorkDirs, removeJobDir, removeWorkDir } from './work-dir.ts';
 import {
   createTail,
   message,
@@ -253,10 +253,15 @@ export function createExecutor(options: ExecutorOptions): Executor {
     /** The directories go once the task has ended; the job's with its last task here. */
     async function cleanUp(): Promise<void> {
       current = undefined;
+      await removeWorkDir({ cwd, own, inside: [home, tmp] }, stderr);
+      // Counted once its own directories are gone: the last task to get there finds the job's
+      // directory empty, whichever order their removals end in.
       const left = (inJobDir.get(jobDir) ?? 1) - 1;
       if (left > 0) inJobDir.set(jobDir, left);
-      else inJobDir.delete(jobDir);
-      await removeWorkDir({ cwd, own, inside: [home, tmp] }, left > 0 ? undefined : jobDir, stderr);
+      else {
+        inJobDir.delete(jobDir);
+        await removeJobDir(jobDir, stderr);
+      }
     }
 
     let markExited = (): void => undefined;

@@ -37,14 +37,12 @@ async function removeOne(dir: string): Promise<void> {
 }
 
 /**
- * Removes a task's directories (those inside its own one before it), then the job's directory
- * when `jobDir` is given (the last task of the job here has ended). Most tasks leave them empty:
+ * Removes a task's directories (those inside its own one before it). Most tasks leave them empty:
  * one rmdir each then, and a recursive rm only for those that are not (a stat and a listing per
  * entry); two rounds through the thread pool, as for making them.
  */
 export async function removeWorkDir(
   dirs: { cwd: string; own: string; inside: readonly string[] },
-  jobDir: string | undefined,
   stderr: Tail,
 ): Promise<void> {
   try {
@@ -52,10 +50,18 @@ export async function removeWorkDir(
       removeOne(dirs.cwd),
       Promise.all(dirs.inside.map(removeOne)).then(() => removeOne(dirs.own)),
     ]);
-    if (jobDir !== undefined) await rmdir(jobDir);
+  } catch (err) {
+    stderr.note(`[kestrel] could not remove working directory: ${message(err)}`);
+  }
+}
+
+/** The job's directory, once the last of its tasks here has removed its own. */
+export async function removeJobDir(jobDir: string, stderr: Tail): Promise<void> {
+  try {
+    await rmdir(jobDir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    // The job's directory: another of its tasks may have started here meanwhile.
+    // Another of its tasks may have started here meanwhile.
     if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT') return;
     stderr.note(`[kestrel] could not remove working directory: ${message(err)}`);
   }

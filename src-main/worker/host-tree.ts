@@ -11,6 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { removeLeftoverCgroups } from './cgroup-leftovers.ts';
 import type { TaskTree } from './confinement.ts';
 import {
   cgroupUsage,
@@ -82,7 +83,9 @@ export function findCgroupBase(): string | undefined {
     mkdirSync(probe);
     const usable = existsSync(join(probe, 'cgroup.kill'));
     rmdirSync(probe);
-    return usable ? base : undefined;
+    if (!usable) return undefined;
+    removeLeftoverCgroups(base);
+    return base;
   } catch {
     return undefined;
   }

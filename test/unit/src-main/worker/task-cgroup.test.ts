@@ -1,6 +1,8 @@
-import { mkdirSync, rmdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { removeLeftoverCgroups } from '../../../../src-main/worker/cgroup-leftovers.ts';
 import {
   findCgroupBase,
   makeTaskCgroup,
@@ -29,3 +31,37 @@ describe.runIf(base !== undefined)('task cgroups', () => {
     await releaseCgroup(dir); // kept as a spare, or removed
   });
 });
+
+describe.runIf(base !== undefined)('task cgroups of dead workers', () => {
+  it('are removed when empty; a live worker’s and a busy one are kept', async () => {
+    const root = base as string;
+    // A pid that is certainly gone: a child that has exited.
+    const dead = await new Promise<number>((resolve) => {
+      const child = spawn('true');
+      child.once('exit', () => resolve(child.pid as number));
+    });
+    const leftover = join(root, `kestrel-${dead}-1`);
+    const busy = join(root, `kestrel-${dead}-2`);
+    const live = join(root, `kestrel-${process.ppid}-1`);
+    for (const dir of [leftover, busy, live]) mkdirSync(dir);
+    made.push(busy, live);
+    const sleeper = spawn('sleep', ['30']);
+    writeFileSync(join(busy, 'cgroup.procs'), String(sleeper.pid));
+    try {
+      expect(removeLeftoverCgroups(root)).toBeGreaterThanOrEqual(1);
+      expect(existsSync(leftover)).toBe(false);
+      expect(existsSync(busy)).toBe(true);
+      expect(existsSync(live)).toBe(true);
+    } finally {
+      const gone = new Promise((resolve) => sleeper.once('exit', resolve));
+      sleeper.kill('SIGKILL');
+      await gone;
+      // A killed process leaves its cgroup a moment after its exit is seen.
+      await until(() => readFileSync(join(busy, 'cgroup.procs'), 'utf8').trim() === '');
+    }
+  });
+});
+
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 10));
+}

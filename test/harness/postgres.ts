@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { afterAll, beforeAll } from 'vitest';
 
 import { exited, isAlive } from './detached.ts';
 
@@ -148,23 +147,5 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Test
       }
       await rm(dir, { recursive: true, force: true });
     },
-  };
-}
-
-/**
- * One PostgreSQL for the test file calling this: started before its tests, stopped after them.
- * The accessor gives the running instance (createDatabase() for a fresh database per test).
- */
-export function usePostgres(options: PostgresOptions = {}): () => TestPostgres {
-  let postgres: TestPostgres | undefined;
-  beforeAll(async () => {
-    postgres = await startPostgres(options);
-  });
-  afterAll(async () => {
-    await postgres?.stop();
-  });
-  return () => {
-    if (postgres === undefined) throw new Error('usePostgres(): PostgreSQL is not running yet');
-    return postgres;
   };
 }

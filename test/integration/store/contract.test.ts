@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Action, JobSpec, TaskResult } from '../../../src-main/manager/core/types.ts';
 import { openManagerStore, type ManagerStore } from '../../../src-main/manager/store.ts';
-import { usePostgres } from '../../harness/postgres.ts';
+import { usePostgres } from '../../harness/use-postgres.ts';
 
 const postgres = usePostgres();
 const dirs: string[] = [];

@@ -10,7 +10,7 @@ import {
   StoreError,
   type ManagerStore,
 } from '../../../src-main/manager/store.ts';
-import { usePostgres } from '../../harness/postgres.ts';
+import { usePostgres } from '../../harness/use-postgres.ts';
 
 const postgres = usePostgres();
 const open: ManagerStore[] = [];

@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { Action } from './core/types.ts';
 import { createElection, type Election } from './election.ts';
 import { FENCED_SQLSTATE, SCHEMA, SCHEMA_LOCK, SCHEMA_VERSION } from './postgres-schema.ts';
-import { toJob, toTask, type Row } from './store-rows.ts';
+import { recordValues, toJob, toTask, type Row } from './store-rows.ts';
 import {
   redactUrl,
   storable,
@@ -25,24 +25,8 @@ function encode(a: Action, at: number): unknown[] | undefined {
   switch (a.kind) {
     case 'dispatch':
       return ['d', a.worker, a.tasks.map((t) => [t.jobId, t.index, t.attempt])];
-    case 'record': {
-      const r = a.result;
-      return [
-        'r',
-        r.jobId,
-        r.index,
-        a.outcome === 'retry' ? 'queued' : a.outcome,
-        a.outcome === 'done' ? 0 : 1,
-        a.outcome === 'retry' ? null : a.worker,
-        r.exitCode,
-        storable(r.signal),
-        r.durationMs,
-        storable(r.stdoutTail),
-        storable(r.stderrTail),
-        storable(r.error ?? null),
-        at,
-      ];
-    }
+    case 'record':
+      return ['r', a.result.jobId, a.result.index, ...recordValues(a), at];
     case 'requeue':
       return ['q', a.task.jobId, a.task.index, a.lost];
     case 'give_up':

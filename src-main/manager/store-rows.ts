@@ -1,9 +1,10 @@
-import type { JobSpec, TaskState } from './core/types.ts';
-import type { StoredJob, StoredTask } from './store.ts';
+import type { Action, JobSpec, TaskState } from './core/types.ts';
+import { storable, type StoredJob, type StoredTask } from './store.ts';
 
 /**
- * Rows of `jobs` and `tasks` as the store's records, for both backends: the tables have the same
- * columns on each. SQLite gives integers as numbers (or bigints); `pg` gives BIGINT as a string.
+ * Rows of `jobs` and `tasks` as the store's records, and a recorded result as the values of its
+ * task row, for both backends: the tables have the same columns on each. SQLite gives integers as
+ * numbers (or bigints); `pg` gives BIGINT as a string.
  */
 
 export type Row = Record<string, unknown>;
@@ -58,4 +59,36 @@ export function toJob(row: Row): StoredJob {
           },
     notified: num(row.notified) === 1,
   };
+}
+
+/**
+ * The values a `record` action writes to its task row, in this order: state, failures to add,
+ * worker, exit_code, signal, duration_ms, stdout_tail, stderr_tail, error. A retried task goes
+ * back to the queue with no worker; every outcome but `done` counts as a failure.
+ */
+export function recordValues(
+  a: Extract<Action, { kind: 'record' }>,
+): [
+  state: TaskState,
+  failures: 0 | 1,
+  worker: string | null,
+  exitCode: number | null,
+  signal: string | null,
+  durationMs: number,
+  stdoutTail: string,
+  stderrTail: string,
+  error: string | null,
+] {
+  const r = a.result;
+  return [
+    a.outcome === 'retry' ? 'queued' : a.outcome,
+    a.outcome === 'done' ? 0 : 1,
+    a.outcome === 'retry' ? null : a.worker,
+    r.exitCode,
+    storable(r.signal),
+    r.durationMs,
+    storable(r.stdoutTail),
+    storable(r.stderrTail),
+    storable(r.error ?? null),
+  ];
 }

@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Action } from './core/types.ts';
-import { toJob, toTask } from './store-rows.ts';
-import { storable, StoreError, type ManagerStore } from './store.ts';
+import { recordValues, toJob, toTask } from './store-rows.ts';
+import { StoreError, type ManagerStore } from './store.ts';
 
 /**
  * The manager's store in one SQLite file (WAL): the default, for one manager. node:sqlite is
@@ -130,25 +130,9 @@ export function openSqliteStore(path: string): ManagerStore {
       case 'dispatch':
         for (const t of a.tasks) assign.run(t.jobId, t.index, t.attempt, a.worker);
         return;
-      case 'record': {
-        const r = a.result;
-        const state = a.outcome === 'retry' ? 'queued' : a.outcome;
-        record.run(
-          state,
-          a.outcome === 'done' ? 0 : 1,
-          a.outcome === 'retry' ? null : a.worker,
-          r.exitCode,
-          storable(r.signal),
-          r.durationMs,
-          storable(r.stdoutTail),
-          storable(r.stderrTail),
-          storable(r.error ?? null),
-          Date.now(),
-          r.jobId,
-          r.index,
-        );
+      case 'record':
+        record.run(...recordValues(a), Date.now(), a.result.jobId, a.result.index);
         return;
-      }
       case 'requeue':
         requeue.run(a.lost, a.task.jobId, a.task.index);
         return;

@@ -4,21 +4,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Action, JobSpec, TaskResult } from '../../../src-main/manager/core/types.ts';
 import { openManagerStore, type ManagerStore } from '../../../src-main/manager/store.ts';
-import { startPostgres, type TestPostgres } from '../../harness/postgres.ts';
+import { usePostgres } from '../../harness/use-postgres.ts';
 
-let postgres: TestPostgres;
+const postgres = usePostgres();
 const dirs: string[] = [];
 const open: ManagerStore[] = [];
 
-beforeAll(async () => {
-  postgres = await startPostgres();
-});
-afterAll(async () => {
-  await postgres?.stop();
-});
 afterEach(async () => {
   await Promise.allSettled(open.splice(0).map((s) => s.close()));
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -31,7 +25,7 @@ const locations = {
     dirs.push(dir);
     return join(dir, 'manager.db');
   },
-  postgres: () => postgres.createDatabase(),
+  postgres: () => postgres().createDatabase(),
 };
 
 /** Opens the store as the active manager (on PostgreSQL: after winning the election). */

@@ -2,7 +2,7 @@
 // changes hands, and that a deposed manager's writes are refused by the epoch check inside the
 // write itself (whatever the deposed manager believes). The same with real processes killed and
 // frozen: test/integration/manager/takeover.test.ts.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { JobSpec } from '../../../src-main/manager/core/types.ts';
 import { readManagerStatus } from '../../../src-main/manager/manager-status.ts';
 import {
@@ -10,17 +10,11 @@ import {
   StoreError,
   type ManagerStore,
 } from '../../../src-main/manager/store.ts';
-import { startPostgres, type TestPostgres } from '../../harness/postgres.ts';
+import { usePostgres } from '../../harness/use-postgres.ts';
 
-let postgres: TestPostgres;
+const postgres = usePostgres();
 const open: ManagerStore[] = [];
 
-beforeAll(async () => {
-  postgres = await startPostgres();
-});
-afterAll(async () => {
-  await postgres?.stop();
-});
 afterEach(async () => {
   await Promise.allSettled(open.splice(0).map((s) => s.close()));
 });
@@ -38,7 +32,7 @@ const lost = (store: ManagerStore) =>
 
 describe('election on a PostgreSQL store', () => {
   it('lets the first manager win and write; the others wait as standbys and may not write', async () => {
-    const url = await postgres.createDatabase();
+    const url = await postgres().createDatabase();
     const a = await manager(url, 'a');
     const b = await manager(url, 'b');
     expect(await a.election?.win()).toBe(1);
@@ -61,7 +55,7 @@ describe('election on a PostgreSQL store', () => {
   });
 
   it('hands over when the active manager stops: the standby wins the next epoch and sees its writes', async () => {
-    const url = await postgres.createDatabase();
+    const url = await postgres().createDatabase();
     const a = await manager(url, 'a');
     const b = await manager(url, 'b');
     await a.election?.win();
@@ -75,7 +69,7 @@ describe('election on a PostgreSQL store', () => {
   });
 
   it('refuses every write of a deposed manager once another took over, and tells it', async () => {
-    const url = await postgres.createDatabase();
+    const url = await postgres().createDatabase();
     const a = await manager(url, 'a');
     const b = await manager(url, 'b');
     await a.election?.win();
@@ -83,7 +77,7 @@ describe('election on a PostgreSQL store', () => {
     const aLost = lost(a);
     const bWins = b.election!.win();
     // What PostgreSQL does to the lock session of a manager that froze or was cut off.
-    await postgres.query(
+    await postgres().query(
       url,
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'kestrel-manager:a'",
     );
@@ -123,7 +117,7 @@ describe('election on a PostgreSQL store', () => {
     expect((await b.jobs()).map((j) => [j.info.id, j.notified])).toEqual([[job.id, false]]);
     await b.apply([dispatch]);
     expect(
-      await postgres.query(url, 'SELECT job_id, idx, attempt, epoch FROM assignments'),
+      await postgres().query(url, 'SELECT job_id, idx, attempt, epoch FROM assignments'),
     ).toEqual([{ job_id: String(job.id), idx: 0, attempt: 1, epoch: '2' }]);
   });
 });

@@ -1,8 +1,7 @@
 // How one command line of a task is started and how everything it started is found again to be
 // stopped: in the bubblewrap sandbox (its PID namespace holds the whole task), or on the host
 // (a cgroup of its own, a /proc walk, or the process group: see host-tree.ts).
-import type { ChildProcess } from 'node:child_process';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { constants, setPriority } from 'node:os';
@@ -17,6 +16,7 @@ import {
   taskCgroupUsage,
 } from './host-tree.ts';
 import { TASK_NICENESS } from './niceness.ts';
+import type { TaskChild } from './remote-child.ts';
 import {
   BLOCK_FD,
   INFO_FD,
@@ -73,7 +73,7 @@ export interface Prepared {
   /** The command gets the tasks' niceness before it starts (else nice(1) goes in front). */
   niced: boolean;
   /** `note`: a line for the task's stderr tail (why it could not start as it should). */
-  attach(child: ChildProcess, note: (line: string) => void): Launched;
+  attach(child: TaskChild, note: (line: string) => void): Launched;
   discard(): void;
 }
 
@@ -93,8 +93,8 @@ const joinCgroup = (dir: string, pid: number): Promise<void> =>
   writeFile(join(dir, 'cgroup.procs'), String(pid));
 
 /** The write end of an extra pipe of the child (a gate the task waits on). */
-const gateOf = (child: ChildProcess, fd: number): Writable | undefined =>
-  ((child.stdio as readonly unknown[])[fd] as Writable | null | undefined) ?? undefined;
+const gateOf = (child: TaskChild, fd: number): Writable | undefined =>
+  (child.stdio[fd] as Writable | null | undefined) ?? undefined;
 
 const signalName = (n: number): string =>
   Object.entries(constants.signals).find(([, value]) => value === n)?.[0] ?? `SIG${n}`;
@@ -161,7 +161,7 @@ const GATE_THEN_EVAL = [
 ].join('; ');
 
 function attachSandboxed(
-  child: ChildProcess,
+  child: TaskChild,
   cgroup: string | undefined,
   note: (line: string) => void,
 ): Launched {
@@ -169,8 +169,8 @@ function attachSandboxed(
   let termPending = false;
   let killed = false;
   let status = '';
-  const info = child.stdio[INFO_FD];
-  const statusPipe = child.stdio[STATUS_FD];
+  const info = child.stdio[INFO_FD] as Readable | undefined;
+  const statusPipe = child.stdio[STATUS_FD] as Readable | undefined;
   const gate = gateOf(child, BLOCK_FD);
   gate?.on('error', () => undefined);
   let infoText = '';

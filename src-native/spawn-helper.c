@@ -5,11 +5,17 @@
 // posix_spawn clones a process of a few hundred KB without copying its memory (glibc uses
 // CLONE_VM|CLONE_VFORK), in microseconds.
 //
+// A task that has a cgroup is started in it (clone3 with CLONE_INTO_CGROUP, Linux 5.7; the
+// worker uses cgroups only from 5.14): moving a process in afterwards by a write of cgroup.procs
+// waits for an RCU grace period, a millisecond or more per task. Such a child is a fork of this
+// small process (no memory to speak of to copy), at the task's niceness before it execs, and the
+// gate it waits on (confinement.ts) is opened at once.
+//
 // The worker speaks to it in frames on its stdin and it answers on its stdout; the frames are
 // described once, in src-main/worker/spawn-frames.ts. It owns the children's pipes: it relays
-// their output as it comes, their exit, and the worker's writes to their extra pipes (the gates a
-// task waits on). It sends no signal: the worker signals its tasks itself, by pid. It exits when
-// its stdin ends (the worker ended), leaving the tasks as the worker would have left them.
+// their output as it comes, their exit, and the worker's writes to their extra pipes. It sends no
+// signal: the worker signals its tasks itself, by pid. It exits when its stdin ends (the worker
+// ended), leaving the tasks as the worker would have left them.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +26,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sched.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -139,29 +148,85 @@ static void fail(uint32_t id, const char *what, int err) {
   frame('F', id, 0, 0, 0, text, (size_t)len);
 }
 
-static void start(uint32_t id, uint32_t extra, char *file, char *cwd, char **argv, char **envp) {
-  int ours[3 + MAX_EXTRA], theirs[3 + MAX_EXTRA];
-  int nfds = 3 + (int)extra;
-  for (int fd = 1; fd < nfds; fd++) {
-    int pair[2];
-    // stdout and stderr are pipes; the extra ones go both ways (a gate is written by the worker,
-    // bwrap's info and status are read), as Node's 'pipe' is.
-    int made = fd < 3 ? pipe2(pair, O_CLOEXEC) : socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair);
-    if (made < 0) {
-      fail(id, "pipe", errno);
-      for (int k = 1; k < fd; k++) close(ours[k]), close(theirs[k]);
-      return;
-    }
-    ours[fd] = pair[0];
-    theirs[fd] = lift(pair[1], nfds - 1);
+struct request {
+  uint32_t id, extra;
+  int nice;          // for the child before it execs; 0: as this process
+  uint32_t gate_fd;  // an extra pipe written with `gate` right after the start; 0: none
+  const char *file, *cwd, *cgroup, *gate; // cgroup "": none
+  char **argv, **envp;
+};
+
+// What a child started into a cgroup does between clone3 and exec: only calls that are safe
+// after a fork. An exec that fails says its errno on `report`.
+static void become(const struct request *r, const int *theirs, int nfds, int report) {
+  sigset_t none;
+  sigemptyset(&none);
+  for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  int err = 0;
+  if (setsid() < 0) err = errno;
+  int null = open("/dev/null", O_RDONLY);
+  if (!err && (null < 0 || dup2(null, 0) < 0)) err = errno;
+  for (int fd = 1; !err && fd < nfds; fd++)
+    if (dup2(theirs[fd], fd) < 0) err = errno;
+  if (!err && chdir(r->cwd) < 0) err = errno;
+  if (!err && r->nice != 0 && setpriority(PRIO_PROCESS, 0, r->nice) < 0) err = errno;
+  if (!err) {
+    execve(r->file, r->argv, r->envp);
+    err = errno;
   }
+  ssize_t ignored = write(report, &err, sizeof err);
+  (void)ignored;
+  _exit(127);
+}
+
+// A fork into the cgroup: 0 and the pid, or an errno.
+static int start_in_cgroup(const struct request *r, const int *theirs, int nfds, pid_t *pid) {
+  int dir = open(r->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return errno;
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) < 0) {
+    int err = errno;
+    close(dir);
+    return err;
+  }
+  report[1] = lift(report[1], nfds - 1); // not one of the fds the child is given
+  struct clone_args args;
+  memset(&args, 0, sizeof args);
+  args.flags = CLONE_INTO_CGROUP;
+  args.exit_signal = SIGCHLD;
+  args.cgroup = (uint64_t)dir;
+  long got = syscall(SYS_clone3, &args, sizeof args);
+  if (got == 0) become(r, theirs, nfds, report[1]);
+  int err = got < 0 ? errno : 0;
+  close(dir);
+  close(report[1]);
+  if (got > 0) {
+    // The exec closes the report pipe; a failure writes its errno first. Its end is reaped here
+    // (the loop's reaping finds no child of this pid: it is not in the list yet).
+    ssize_t n;
+    int child_err = 0;
+    while ((n = read(report[0], &child_err, sizeof child_err)) < 0 && errno == EINTR) {
+    }
+    if (n == (ssize_t)sizeof child_err) {
+      while (waitpid((pid_t)got, NULL, 0) < 0 && errno == EINTR) {
+      }
+      err = child_err;
+    }
+    *pid = (pid_t)got;
+  }
+  close(report[0]);
+  return err;
+}
+
+static int start_spawned(const struct request *r, const int *theirs, int nfds, pid_t *pid) {
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attr;
   posix_spawn_file_actions_init(&actions);
   posix_spawnattr_init(&attr);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   for (int fd = 1; fd < nfds; fd++) posix_spawn_file_actions_adddup2(&actions, theirs[fd], fd);
-  posix_spawn_file_actions_addchdir_np(&actions, cwd);
+  posix_spawn_file_actions_addchdir_np(&actions, r->cwd);
   // A session of its own (Node's detached), every signal at its default and none blocked (as
   // libuv leaves a child: this process ignores SIGPIPE, which exec would pass on).
   sigset_t all, none;
@@ -169,20 +234,43 @@ static void start(uint32_t id, uint32_t extra, char *file, char *cwd, char **arg
   sigemptyset(&none);
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  pid_t pid;
-  int err = posix_spawn(&pid, file, &actions, &attr, argv, envp);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  int err = posix_spawn(pid, r->file, &actions, &attr, r->argv, r->envp);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
+  return err;
+}
+
+static void start(const struct request *r) {
+  int ours[3 + MAX_EXTRA], theirs[3 + MAX_EXTRA];
+  int nfds = 3 + (int)r->extra;
+  for (int fd = 1; fd < nfds; fd++) {
+    int pair[2];
+    // stdout and stderr are pipes; the extra ones go both ways (a gate is written by the worker,
+    // bwrap's info and status are read), as Node's 'pipe' is.
+    int made = fd < 3 ? pipe2(pair, O_CLOEXEC)
+                      : socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair);
+    if (made < 0) {
+      fail(r->id, "pipe", errno);
+      for (int k = 1; k < fd; k++) close(ours[k]), close(theirs[k]);
+      return;
+    }
+    ours[fd] = pair[0];
+    theirs[fd] = lift(pair[1], nfds - 1);
+  }
+  pid_t pid = 0;
+  int err = r->cgroup[0] != '\0' ? start_in_cgroup(r, theirs, nfds, &pid)
+                                 : start_spawned(r, theirs, nfds, &pid);
   for (int fd = 1; fd < nfds; fd++) close(theirs[fd]);
   if (err != 0) {
     for (int fd = 1; fd < nfds; fd++) close(ours[fd]);
-    fail(id, file, err);
+    fail(r->id, r->file, err);
     return;
   }
   struct child *c = calloc(1, sizeof *c);
   if (c == NULL) die("out of memory");
-  c->id = id;
+  c->id = r->id;
   c->pid = pid;
   c->nfds = nfds;
   c->fds[0] = -1;
@@ -192,7 +280,12 @@ static void start(uint32_t id, uint32_t extra, char *file, char *cwd, char **arg
   }
   c->next = children;
   children = c;
-  frame('P', id, 1, (uint32_t)pid, 0, NULL, 0);
+  frame('P', r->id, 1, (uint32_t)pid, 0, NULL, 0);
+  if (r->gate_fd != 0) {
+    ssize_t ignored = write(c->fds[r->gate_fd], r->gate, strlen(r->gate));
+    (void)ignored;
+    shutdown(c->fds[r->gate_fd], SHUT_WR);
+  }
 }
 
 static void close_fd(struct child *c, int fd) {
@@ -244,14 +337,23 @@ static void bad(const char *why) {
   exit(2);
 }
 
-// 'S' id extra argc envc, then NUL-terminated: file, cwd, argc arguments, envc KEY=VALUE.
+// 'S' id extra argc envc nice gate_fd, then NUL-terminated: file, cwd, cgroup, gate, argc
+// arguments, envc KEY=VALUE.
 static void spawn_request(unsigned char *p, size_t len) {
-  if (len < 16) bad("short spawn");
-  uint32_t id = get32(p), extra = get32(p + 4), argc = get32(p + 8), envc = get32(p + 12);
-  if (extra > MAX_EXTRA || argc < 1 || argc > len || envc > len) bad("spawn counts");
-  char **strings = calloc((size_t)argc + envc + 4, sizeof(char *));
+  enum { FIELDS = 6 * 4, FIXED = 4 };
+  if (len < FIELDS) bad("short spawn");
+  struct request r;
+  r.id = get32(p);
+  r.extra = get32(p + 4);
+  uint32_t argc = get32(p + 8), envc = get32(p + 12);
+  r.nice = (int32_t)get32(p + 16);
+  r.gate_fd = get32(p + 20);
+  if (r.extra > MAX_EXTRA || argc < 1 || argc > len || envc > len) bad("spawn counts");
+  if (r.gate_fd != 0 && (r.gate_fd < 3 || r.gate_fd >= 3 + r.extra)) bad("spawn gate");
+  if (r.nice < -20 || r.nice > 19) bad("spawn niceness");
+  char **strings = calloc((size_t)argc + envc + FIXED + 2, sizeof(char *));
   if (strings == NULL) die("out of memory");
-  size_t want = 2 + (size_t)argc + envc, have = 0, at = 16;
+  size_t want = FIXED + (size_t)argc + envc, have = 0, at = FIELDS;
   while (have < want) {
     unsigned char *end = at < len ? memchr(p + at, 0, len - at) : NULL;
     if (end == NULL) bad("spawn strings");
@@ -259,12 +361,16 @@ static void spawn_request(unsigned char *p, size_t len) {
     at = (size_t)(end - p) + 1;
   }
   if (at != len) bad("spawn length");
-  char **argv = strings + 2;
-  char **envp = argv + argc + 1; // a NULL (calloc) between the two arrays and after the last
-  memmove(envp, argv + argc, envc * sizeof(char *));
-  argv[argc] = NULL;
-  envp[envc] = NULL;
-  start(id, extra, strings[0], strings[1], argv, envp);
+  r.file = strings[0];
+  r.cwd = strings[1];
+  r.cgroup = strings[2];
+  r.gate = strings[3];
+  r.argv = strings + FIXED;
+  r.envp = r.argv + argc + 1; // a NULL (calloc) between the two arrays and after the last
+  memmove(r.envp, r.argv + argc, envc * sizeof(char *));
+  r.argv[argc] = NULL;
+  r.envp[envc] = NULL;
+  start(&r);
   free(strings);
 }
 

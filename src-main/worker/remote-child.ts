@@ -1,7 +1,6 @@
 // A task process as the worker sees it: Node's ChildProcess, or one the spawn helper started
 // (task-launcher.ts), which looks the same to the code that runs tasks: its pid once it has
 // started ('spawn'), its output on stdio streams, writes to its extra pipes, 'exit', 'close'.
-import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { Duplex, Readable, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -130,29 +129,5 @@ export class RemoteChild extends EventEmitter implements TaskChild {
     this.settled = true;
     for (const stream of this.stdio) stream?.destroy();
     this.emit('error', err);
-  }
-
-  /** Runs on `child` from now on (the helper could not start): its pipes feed these streams. */
-  adopt(child: ChildProcess): void {
-    this.settled = true;
-    this.write = (fd, data, end) => {
-      const pipe = child.stdio[fd] as Writable | null | undefined;
-      if (!pipe || pipe.writableEnded) return;
-      if (data !== '') pipe.write(data);
-      if (end) pipe.end();
-    };
-    child.stdio.forEach((stream, fd) => {
-      if (fd === 0 || stream === null) return;
-      const readable = stream as Readable;
-      readable.on('data', (chunk: Buffer) => this.data(fd, chunk));
-      readable.on('error', () => undefined);
-      readable.once('close', () => this.eof(fd));
-    });
-    child.once('spawn', () => this.spawned(child.pid ?? 0));
-    child.once('error', (err) => {
-      if (child.pid === undefined) this.fail(err);
-    });
-    child.once('exit', (code, signal) => this.exited(code, signal));
-    child.once('close', () => this.closed());
   }
 }

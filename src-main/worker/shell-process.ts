@@ -119,7 +119,7 @@ export function startProcess(commandLine: string, io: ProcessIo): ProcessRun {
   let prepared: Prepared | undefined;
   let child: TaskChild;
   try {
-    prepared = io.confinement.prepare(commandLine, io.cwd, io.own);
+    prepared = io.confinement.prepare(commandLine, io.cwd, io.own, io.launcher.enters);
     const [file, args] =
       NICE === undefined || prepared.niced
         ? [prepared.file, prepared.args]
@@ -128,6 +128,7 @@ export function startProcess(commandLine: string, io: ProcessIo): ProcessRun {
       cwd: io.cwd,
       env: io.env,
       extraPipes: prepared.extraPipes,
+      ...(prepared.enter === undefined ? {} : { enter: prepared.enter }),
     });
   } catch (err) {
     prepared?.discard();

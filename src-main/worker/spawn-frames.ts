@@ -4,7 +4,10 @@
 // u32 little-endian, strings end with a NUL. Pure encoding and decoding, no I/O.
 //
 // Worker → helper:
-//   'S' id extra argc envc file cwd argv[argc] env[envc]   start a process (argv[0] included)
+//   'S' id extra argc envc nice gatefd file cwd cgroup gate argv[argc] env[envc]
+//                                                          start a process (argv[0] included):
+//                                                          in `cgroup` unless "", at `nice` unless
+//                                                          0, `gate` written to `gatefd` unless 0
 //   'W' id fd end(u8) bytes                                to one of its extra pipes; end closes it
 //   'K' id                                                 let go of it: close its pipes, say no more
 // Helper → worker:
@@ -26,9 +29,22 @@ export type ToHelper =
       env: NodeJS.ProcessEnv;
       /** Pipes after stdin, stdout and stderr (fd 3, 4, …). */
       extra: number;
+      /** Started in this cgroup, at this niceness, with `gate` written at once: see Entry. */
+      enter?: Entry;
     }
   | { t: 'write'; id: number; fd: number; data: string; end: boolean }
   | { t: 'forget'; id: number };
+
+/**
+ * What the helper does for a task as it starts it, where the worker would otherwise do it once
+ * the process exists (confinement.ts): the process starts in its cgroup and at its niceness, and
+ * the gate it waits on (an extra pipe) is written right away.
+ */
+export interface Entry {
+  cgroup: string;
+  nice: number;
+  gate: { fd: number; data: string };
+}
 
 export type FromHelper =
   | { t: 'spawned'; id: number; pid: number }
@@ -79,13 +95,26 @@ export function encodeToHelper(m: ToHelper): Buffer {
   const env = Object.entries(m.env).flatMap(([k, v]) =>
     v === undefined ? [] : [cString(`${k}=${v}`, `environment variable ${k}`)],
   );
+  const { enter } = m;
+  if (enter !== undefined && !(enter.gate.fd >= 3 && enter.gate.fd < 3 + m.extra))
+    throw new SpawnFrameError('the gate must be one of the extra pipes');
+  if (enter !== undefined && !(Number.isInteger(enter.nice) && Math.abs(enter.nice) <= 19))
+    throw new SpawnFrameError('the niceness must be an integer of -19 to 19');
   const strings = [
     cString(m.file, 'the file'),
     cString(m.cwd, 'the working directory'),
+    cString(enter?.cgroup ?? '', 'the cgroup'),
+    cString(enter?.gate.data ?? '', 'the gate'),
     ...m.argv.map((a) => cString(a, 'an argument')),
     ...env,
   ].join('');
-  const head = u32s(m.extra, m.argv.length, env.length);
+  const head = u32s(
+    m.extra,
+    m.argv.length,
+    env.length,
+    (enter?.nice ?? 0) >>> 0,
+    enter?.gate.fd ?? 0,
+  );
   return withHeader('S', m.id, Buffer.concat([head, Buffer.from(strings)]));
 }
 

@@ -1,9 +1,10 @@
 // Starts the processes of tasks. On Linux through the spawn helper (src-native/spawn-helper.c,
 // built into dist/native/ by `npm ci`), one per worker process, started with its first task:
 // libuv forks, and the fork of a worker of some 100 MB took 3 ms of its one thread per task,
-// where the helper's posix_spawn takes microseconds. Elsewhere, or without the helper, directly:
-// macOS's libuv uses posix_spawn, Windows has no fork.
-import { spawn, type ChildProcess } from 'node:child_process';
+// where the helper's posix_spawn takes microseconds; it also starts a task in its cgroup and at
+// its niceness (an Entry), which the worker does otherwise once the process exists. Elsewhere, or
+// without the helper, directly: macOS's libuv uses posix_spawn, Windows has no fork.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
@@ -12,6 +13,7 @@ import { RemoteChild, TaskChildLostError, type TaskChild } from './remote-child.
 import {
   createFrameReader,
   encodeToHelper,
+  type Entry,
   type FromHelper,
   type ToHelper,
 } from './spawn-frames.ts';
@@ -23,9 +25,13 @@ export interface LaunchOptions {
   env: NodeJS.ProcessEnv;
   /** Pipes after stdin, stdout and stderr (fd 3, 4, …). */
   extraPipes: number;
+  /** Only where the launcher `enters`. */
+  enter?: Entry;
 }
 
 export interface TaskLauncher {
+  /** It takes an Entry: confinement.ts leaves the cgroup, niceness and gate to it. */
+  readonly enters: boolean;
   /** May throw (direct spawn); otherwise 'spawn' then 'exit' and 'close', or 'error'. */
   spawn(file: string, args: readonly string[], options: LaunchOptions): TaskChild;
 }
@@ -41,7 +47,7 @@ function spawnDirect(file: string, args: readonly string[], options: LaunchOptio
   });
 }
 
-export const createDirectLauncher = (): TaskLauncher => ({ spawn: spawnDirect });
+export const createDirectLauncher = (): TaskLauncher => ({ enters: false, spawn: spawnDirect });
 
 /**
  * Where `npm ci` (scripts/build-native.sh) puts the helper: dist/native/ of the repository, or
@@ -62,31 +68,34 @@ const signalName = (n: number): NodeJS.Signals =>
   (Object.entries(constants.signals).find(([, value]) => value === n)?.[0] ??
     `SIG${n}`) as NodeJS.Signals;
 
-export interface HelperOptions {
-  /** The helper's executable (a test names one that cannot start). */
-  helper: string;
-  /** Said once if the helper cannot start and tasks are started directly instead. */
-  warn?: (message: string) => void;
-}
-
 interface Helper {
   process: ChildProcess;
-  ready: boolean;
   over: boolean;
-  /** What was asked before it ran: started here instead should it fail to start. */
-  outbox: (ToHelper & { t: 'spawn' })[];
   children: Map<number, RemoteChild>;
+  /** Frames of this turn of the event loop, written together (one wake-up of the helper). */
+  frames: Buffer[];
+}
+
+function post(h: Helper, frame: Buffer): void {
+  if (h.over) return;
+  h.frames.push(frame);
+  if (h.frames.length > 1) return;
+  process.nextTick(() => {
+    const frames = h.frames.splice(0);
+    if (!h.over) h.process.stdin?.write(frames.length === 1 ? frames[0] : Buffer.concat(frames));
+  });
 }
 
 /**
- * If the helper cannot start, tasks are started directly, as before it existed, with a warning:
- * a worker that runs its tasks more slowly beats one that runs none. If it ends later, the tasks
- * it held fail with a TaskChildLostError and the next task starts a new one.
+ * Tasks through the helper at `helper`. When it ends (killed, or unable to start), the tasks it
+ * held fail with a TaskChildLostError and the next task starts a new one. `warn`: what it said
+ * that cannot be understood (it is stopped then).
  */
-export function createHelperLauncher(options: HelperOptions): TaskLauncher {
-  const warn = options.warn ?? ((message) => process.emitWarning(message, 'KestrelSpawnHelper'));
-  let helper: Helper | undefined;
-  let direct = false;
+export function createHelperLauncher(
+  helper: string,
+  warn: (message: string) => void = (message) => process.emitWarning(message, 'KestrelSpawnHelper'),
+): TaskLauncher {
+  let current: Helper | undefined;
   let nextId = 0;
 
   function receive(h: Helper, m: FromHelper): void {
@@ -112,37 +121,28 @@ export function createHelperLauncher(options: HelperOptions): TaskLauncher {
   function ended(h: Helper, why: string): void {
     if (h.over) return;
     h.over = true;
-    if (helper === h) helper = undefined;
-    const held = new Map(h.children);
+    if (current === h) current = undefined;
+    const held = [...h.children.values()];
     h.children.clear();
-    if (!h.ready) {
-      direct = true;
-      warn(`the spawn helper could not start (${why}): tasks are started directly`);
-      for (const m of h.outbox.splice(0)) {
-        const child = held.get(m.id);
-        if (child === undefined) continue;
-        try {
-          const launch = { cwd: m.cwd, env: m.env, extraPipes: m.extra };
-          child.adopt(spawnDirect(m.file, m.argv.slice(1), launch));
-        } catch (err) {
-          process.nextTick(() => child.fail(err as Error));
-        }
-      }
-      return;
-    }
-    for (const child of held.values())
-      child.fail(new TaskChildLostError(`the spawn helper ended (${why}) while the task ran`));
+    for (const child of held)
+      child.fail(
+        new TaskChildLostError(
+          h.process.pid === undefined
+            ? `the spawn helper could not start (${why})`
+            : `the spawn helper ended (${why}) while the task ran`,
+        ),
+      );
   }
 
   function start(): Helper {
-    const proc = spawn(options.helper, [], {
+    const proc = spawn(helper, [], {
       stdio: ['pipe', 'pipe', 'inherit'],
       // Not the worker's: each task's environment comes with its request.
       env: {},
       // Its own session: a Ctrl-C for the worker is the worker's to handle.
       detached: true,
     });
-    const h: Helper = { process: proc, ready: false, over: false, outbox: [], children: new Map() };
+    const h: Helper = { process: proc, over: false, children: new Map(), frames: [] };
     proc.unref();
     pipeOf(proc.stdin)?.unref();
     const reader = createFrameReader();
@@ -160,10 +160,6 @@ export function createHelperLauncher(options: HelperOptions): TaskLauncher {
       }
       for (const m of frames) receive(h, m);
     });
-    proc.once('spawn', () => {
-      h.ready = true;
-      h.outbox.length = 0;
-    });
     proc.once('exit', (code, signal) => ended(h, signal ?? `exit code ${String(code)}`));
     // A write to a helper that is gone fails: its 'exit' says so. Without a pid it never started.
     proc.stdin?.on('error', () => undefined);
@@ -174,50 +170,62 @@ export function createHelperLauncher(options: HelperOptions): TaskLauncher {
   }
 
   return {
+    enters: true,
     spawn(file, args, launch) {
-      if (direct) return spawnDirect(file, args, launch);
-      helper ??= start();
-      const h = helper;
+      current ??= start();
+      const h = current;
       const id = (nextId = (nextId + 1) >>> 0);
-      const send = (m: ToHelper) => {
-        if (!h.over) h.process.stdin?.write(encodeToHelper(m));
-      };
+      const send = (m: ToHelper) => post(h, encodeToHelper(m));
       const child = new RemoteChild(
         launch.extraPipes,
         (fd, data, end) => send({ t: 'write', id, fd, data, end }),
         () => send({ t: 'forget', id }),
       );
-      const request = {
-        t: 'spawn' as const,
+      // Encoded first: a request the helper cannot take throws here, as spawn() would.
+      const frame = encodeToHelper({
+        t: 'spawn',
         id,
         file,
         argv: [file, ...args],
         cwd: launch.cwd,
         env: launch.env,
         extra: launch.extraPipes,
-      };
-      // Encoded first: a request the helper cannot take throws here, as spawn() would.
-      const frame = encodeToHelper(request);
+        ...(launch.enter === undefined ? {} : { enter: launch.enter }),
+      });
       h.children.set(id, child);
       pipeOf(h.process.stdout)?.ref();
-      if (!h.ready) h.outbox.push(request);
-      h.process.stdin?.write(frame);
+      post(h, frame);
       return child;
     },
   };
+}
+
+/**
+ * The helper at `helper` if it runs here (it exits at once with nothing on its stdin), else
+ * direct spawns and one warning: a worker that runs its tasks more slowly beats one that runs
+ * none (a noexec mount, a build without a C compiler).
+ */
+export function chooseLauncher(
+  helper: string | undefined,
+  warn: (message: string) => void,
+): TaskLauncher {
+  if (process.platform !== 'linux') return createDirectLauncher();
+  const trial = helper === undefined ? undefined : spawnSync(helper, [], { stdio: 'ignore' });
+  if (helper !== undefined && trial?.status === 0) return createHelperLauncher(helper);
+  const why =
+    trial === undefined
+      ? 'it is not built: npm ci builds it into dist/native/ with a C compiler'
+      : (trial.error?.message ?? `it exited with ${String(trial.signal ?? trial.status)}`);
+  warn(`the spawn helper cannot run (${why}): tasks are started directly, more slowly`);
+  return createDirectLauncher();
 }
 
 let shared: TaskLauncher | undefined;
 
 /** The launcher of this process's tasks: one helper for every executor in it. */
 export function taskLauncher(): TaskLauncher {
-  if (shared !== undefined) return shared;
-  const helper = process.platform === 'linux' ? builtHelper() : undefined;
-  if (process.platform === 'linux' && helper === undefined)
-    process.emitWarning(
-      'the spawn helper is not built (npm ci builds it into dist/native/ with a C compiler): tasks are started directly, more slowly',
-      'KestrelSpawnHelper',
-    );
-  shared = helper === undefined ? createDirectLauncher() : createHelperLauncher({ helper });
+  shared ??= chooseLauncher(builtHelper(), (message) =>
+    process.emitWarning(message, 'KestrelSpawnHelper'),
+  );
   return shared;
 }

@@ -17,6 +17,7 @@ import { probeSandbox } from '../../../src-main/worker/sandbox.ts';
 import { createTail, startProcess } from '../../../src-main/worker/shell-process.ts';
 import {
   builtHelper,
+  chooseLauncher,
   createHelperLauncher,
   type TaskLauncher,
 } from '../../../src-main/worker/task-launcher.ts';
@@ -70,7 +71,7 @@ const removed = (dir: string): boolean => {
 };
 
 const helper = builtHelper();
-const launcher = (): TaskLauncher => createHelperLauncher({ helper: helper ?? 'none' });
+const launcher = (): TaskLauncher => createHelperLauncher(helper ?? 'none');
 const commandOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
 
 // `npm ci` builds it (scripts/build-native.sh); a Linux machine without it fails here.
@@ -98,6 +99,25 @@ describe.runIf(process.platform === 'linux')('the spawn helper', () => {
       const killed = run(through, confinement, 'kill -USR1 $$');
       expect(await exits.started.end).toMatchObject({ exitCode: 7, signal: null });
       expect(await killed.started.end).toMatchObject({ exitCode: null, signal: 'SIGUSR1' });
+    },
+  );
+
+  it.each(confinements)(
+    'in %s: tasks after one whose processes had to be killed run (a killed cgroup is not reused)',
+    async (_name, make) => {
+      const confinement = make();
+      const through = launcher();
+      const marker = newMarker();
+      const stubborn = run(through, confinement, `(trap '' TERM; exec sleep 300.${marker}) & wait`);
+      await until(() => processesWith(`300.${marker}`).length > 0, 'the task running');
+      stubborn.started.terminate();
+      expect((await stubborn.started.end).error).toBeUndefined();
+      expect(processesWith(`300.${marker}`)).toEqual([]);
+      for (const n of [1, 2, 3]) {
+        const next = run(through, confinement, `echo ${n}`);
+        expect(await next.started.end).toMatchObject({ exitCode: 0, signal: null });
+        expect(next.stdout.text()).toBe(`${n}\n`);
+      }
     },
   );
 
@@ -207,25 +227,33 @@ describe.runIf(process.platform === 'linux')('the spawn helper', () => {
     }
   });
 
-  it('that cannot start: tasks are started directly, with one warning', async () => {
+  it('that cannot run here: tasks are started directly, with one warning', async () => {
     const warnings: string[] = [];
-    const launcher = createHelperLauncher({
-      helper: '/nonexistent/kestrel-spawn',
-      warn: (message) => warnings.push(message),
-    });
-    const confinement = (confinements.at(-1) ?? confinements[0])?.[1]() as Confinement;
-    const first = run(launcher, confinement, 'echo first');
-    const second = run(launcher, confinement, 'echo second');
-    expect(await first.started.end).toMatchObject({ exitCode: 0, signal: null });
-    expect(await second.started.end).toMatchObject({ exitCode: 0, signal: null });
-    expect([first.stdout.text(), second.stdout.text()]).toEqual(['first\n', 'second\n']);
-    const third = run(launcher, confinement, 'echo third');
-    expect(await third.started.end).toMatchObject({ exitCode: 0 });
-    expect(third.stdout.text()).toBe('third\n');
+    const missing = chooseLauncher('/nonexistent/kestrel-spawn', (m) => warnings.push(m));
+    const notBuilt = chooseLauncher(undefined, (m) => warnings.push(m));
+    const failing = chooseLauncher('/bin/false', (m) => warnings.push(m));
     expect(warnings).toEqual([
-      expect.stringMatching(
-        /^the spawn helper could not start \(spawn \/nonexistent\/kestrel-spawn ENOENT\): tasks are started directly$/,
-      ),
+      'the spawn helper cannot run (spawnSync /nonexistent/kestrel-spawn ENOENT): tasks are started directly, more slowly',
+      'the spawn helper cannot run (it is not built: npm ci builds it into dist/native/ with a C compiler): tasks are started directly, more slowly',
+      'the spawn helper cannot run (it exited with 1): tasks are started directly, more slowly',
     ]);
+    for (const through of [missing, notBuilt, failing]) {
+      expect(through.enters).toBe(false);
+      const started = run(through, createHostConfinement(undefined), 'echo $PPID');
+      expect(await started.started.end).toMatchObject({ exitCode: 0, signal: null });
+      expect(started.stdout.text()).toBe(`${process.pid}\n`);
+    }
+    expect(chooseLauncher(helper, (m) => warnings.push(m)).enters).toBe(true);
+    expect(warnings).toHaveLength(3);
+  });
+
+  it('that dies as it starts: the task fails with why, and the next one tries again', async () => {
+    const through = createHelperLauncher('/nonexistent/kestrel-spawn');
+    const first = run(through, createHostConfinement(undefined), 'echo never');
+    expect((await first.started.end).error).toBe(
+      'could not start /bin/sh: the spawn helper could not start (spawn /nonexistent/kestrel-spawn ENOENT)',
+    );
+    const second = run(through, createHostConfinement(undefined), 'echo never');
+    expect((await second.started.end).error).toMatch(/: the spawn helper could not start/);
   });
 });

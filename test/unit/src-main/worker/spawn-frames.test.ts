@@ -30,10 +30,13 @@ describe('spawn frames', () => {
     });
     expect(frame.readUInt32LE(0)).toBe(frame.length - 4);
     expect(frame.toString('latin1', 4, 5)).toBe('S');
-    expect([5, 9, 13, 17].map((at) => frame.readUInt32LE(at))).toEqual([7, 1, 3, 2]);
-    expect(frame.toString('utf8', 21).split('\0')).toEqual([
+    // id, extra, argc, envc, nice, gate fd
+    expect([5, 9, 13, 17, 21, 25].map((at) => frame.readUInt32LE(at))).toEqual([7, 1, 3, 2, 0, 0]);
+    expect(frame.toString('utf8', 29).split('\0')).toEqual([
       '/bin/sh',
       '/tmp/w',
+      '', // no cgroup
+      '', // no gate
       '/bin/sh',
       '-c',
       'true 1',
@@ -41,6 +44,31 @@ describe('spawn frames', () => {
       'EMPTY=',
       '',
     ]);
+  });
+
+  it('encode the cgroup, niceness and gate a task is started with', () => {
+    const frame = encodeToHelper({
+      ...{ t: 'spawn', id: 1, file: '/bin/sh', argv: ['sh'], cwd: '/', env: {}, extra: 1 },
+      enter: { cgroup: '/sys/fs/cgroup/k/kestrel-1-1', nice: 10, gate: { fd: 3, data: 'go\n' } },
+    });
+    expect([21, 25].map((at) => frame.readUInt32LE(at))).toEqual([10, 3]);
+    expect(frame.toString('utf8', 29).split('\0').slice(2, 4)).toEqual([
+      '/sys/fs/cgroup/k/kestrel-1-1',
+      'go\n',
+    ]);
+    const bad = { cgroup: '/c', nice: 10, gate: { fd: 4, data: '1' } };
+    expect(() =>
+      encodeToHelper({
+        t: 'spawn',
+        id: 1,
+        file: '/bin/sh',
+        argv: ['sh'],
+        cwd: '/',
+        env: {},
+        extra: 1,
+        enter: bad,
+      }),
+    ).toThrow(/the gate must be one of the extra pipes/);
   });
 
   it('refuse what the helper could not take: a NUL in a string, too many pipes', () => {

@@ -1,9 +1,7 @@
 // How one command line of a task is started and how everything it started is found again to be
 // stopped: in the bubblewrap sandbox (its PID namespace holds the whole task), or on the host
 // (a cgroup of its own, a /proc walk, or the process group: see host-tree.ts).
-import type { ChildProcess } from 'node:child_process';
-import type { Writable } from 'node:stream';
-import { writeFileSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
 import { writeFile } from 'node:fs/promises';
 import { constants, setPriority } from 'node:os';
 import { join } from 'node:path';
@@ -12,11 +10,14 @@ import {
   createCgroupTree,
   createGroupTree,
   createProcWalkTree,
+  killCgroup,
   makeTaskCgroup,
   releaseCgroup,
   taskCgroupUsage,
 } from './host-tree.ts';
 import { TASK_NICENESS } from './niceness.ts';
+import type { TaskChild } from './remote-child.ts';
+import type { Entry } from './spawn-frames.ts';
 import {
   BLOCK_FD,
   INFO_FD,
@@ -72,16 +73,21 @@ export interface Prepared {
   extraPipes: number;
   /** The command gets the tasks' niceness before it starts (else nice(1) goes in front). */
   niced: boolean;
+  /** For a launcher that `enters`: its cgroup, niceness and gate, then left alone by attach. */
+  enter?: Entry;
   /** `note`: a line for the task's stderr tail (why it could not start as it should). */
-  attach(child: ChildProcess, note: (line: string) => void): Launched;
+  attach(child: TaskChild, note: (line: string) => void): Launched;
   discard(): void;
 }
 
 export interface Confinement {
   /** How the processes of a task are found again: for logs, docs and tests. */
   readonly method: 'bubblewrap' | 'cgroup' | 'proc-walk' | 'group';
-  /** `own`: the task's private directories (home, temp), writable like its working directory. */
-  prepare(commandLine: string, cwd: string, own: readonly string[]): Prepared;
+  /**
+   * `own`: the task's private directories (home, temp), writable like its working directory.
+   * `enters`: the launcher starts the process in its cgroup (task-launcher.ts).
+   */
+  prepare(commandLine: string, cwd: string, own: readonly string[], enters: boolean): Prepared;
 }
 
 /**
@@ -93,8 +99,8 @@ const joinCgroup = (dir: string, pid: number): Promise<void> =>
   writeFile(join(dir, 'cgroup.procs'), String(pid));
 
 /** The write end of an extra pipe of the child (a gate the task waits on). */
-const gateOf = (child: ChildProcess, fd: number): Writable | undefined =>
-  ((child.stdio as readonly unknown[])[fd] as Writable | null | undefined) ?? undefined;
+const gateOf = (child: TaskChild, fd: number): Writable | undefined =>
+  (child.stdio[fd] as Writable | null | undefined) ?? undefined;
 
 const signalName = (n: number): string =>
   Object.entries(constants.signals).find(([, value]) => value === n)?.[0] ?? `SIG${n}`;
@@ -124,8 +130,14 @@ export function createSandboxConfinement(
 ): Confinement {
   return {
     method: 'bubblewrap',
-    prepare(commandLine, cwd, own) {
+    prepare(commandLine, cwd, own, enters) {
       const dir = cgroupBase === undefined ? undefined : makeTaskCgroup(cgroupBase);
+      // Started in its cgroup, bwrap and so all of the sandbox are in it from the first
+      // instruction: the gate opens at once.
+      const enter =
+        dir === undefined || !enters
+          ? undefined
+          : { cgroup: dir, nice: TASK_NICENESS, gate: { fd: BLOCK_FD, data: '1' } };
       const args = sandbox.args(
         commandLine,
         cwd,
@@ -137,7 +149,8 @@ export function createSandboxConfinement(
         args,
         extraPipes: dir === undefined ? 2 : 3,
         niced: true,
-        attach: (child, note) => attachSandboxed(child, dir, note),
+        ...(enter === undefined ? {} : { enter }),
+        attach: (child, note) => attachSandboxed(child, dir, enter !== undefined, note),
         discard: () => void (dir && releaseCgroup(dir).catch(() => undefined)),
       };
     },
@@ -161,16 +174,17 @@ const GATE_THEN_EVAL = [
 ].join('; ');
 
 function attachSandboxed(
-  child: ChildProcess,
+  child: TaskChild,
   cgroup: string | undefined,
+  entered: boolean,
   note: (line: string) => void,
 ): Launched {
   let init: number | undefined;
   let termPending = false;
   let killed = false;
   let status = '';
-  const info = child.stdio[INFO_FD];
-  const statusPipe = child.stdio[STATUS_FD];
+  const info = child.stdio[INFO_FD] as Readable | undefined;
+  const statusPipe = child.stdio[STATUS_FD] as Readable | undefined;
   const gate = gateOf(child, BLOCK_FD);
   gate?.on('error', () => undefined);
   let infoText = '';
@@ -179,7 +193,7 @@ function attachSandboxed(
     const pid = /"child-pid":\s*(\d+)/.exec(infoText)?.[1];
     if (init !== undefined || pid === undefined) return;
     init = Number(pid);
-    if (cgroup !== undefined && gate) {
+    if (cgroup !== undefined && gate && !entered) {
       // PID 1 waits on the gate: nothing of the task exists yet, so all of it starts inside.
       joinCgroup(cgroup, init).then(
         () => gate.end('1'),
@@ -210,13 +224,7 @@ function attachSandboxed(
     },
     kill() {
       killed = true;
-      if (cgroup !== undefined) {
-        try {
-          writeFileSync(join(cgroup, 'cgroup.kill'), '1');
-        } catch {
-          // gone already
-        }
-      }
+      if (cgroup !== undefined) killCgroup(cgroup);
       if (init !== undefined) send(init, 'SIGKILL');
       // Before PID 1 exists, or should it linger: bwrap's death kills it (--die-with-parent).
       if (child.pid !== undefined) send(child.pid, 'SIGKILL');
@@ -263,14 +271,26 @@ export function createHostConfinement(cgroupBase: string | undefined): Confineme
   if (cgroupBase !== undefined) {
     return {
       method: 'cgroup',
-      prepare(commandLine) {
+      prepare(commandLine, _cwd, _own, enters) {
         const dir = makeTaskCgroup(cgroupBase);
         const tree = (pid: number | undefined) => createCgroupTree(dir, pid);
-        return {
+        const common = {
           file: '/bin/sh',
           args: ['-c', GATE_THEN_EVAL, '/bin/sh', commandLine],
           extraPipes: 1,
           niced: true,
+          discard: () =>
+            void tree(undefined)
+              .release()
+              .catch(() => undefined),
+        };
+        if (enters) {
+          const gate = { fd: GATE_FD, data: 'go\n' };
+          const enter = { cgroup: dir, nice: TASK_NICENESS, gate };
+          return { ...common, enter, attach: (child) => direct(tree(child.pid)) };
+        }
+        return {
+          ...common,
           attach(child, note) {
             const gate = gateOf(child, GATE_FD);
             gate?.on('error', () => undefined);
@@ -288,10 +308,6 @@ export function createHostConfinement(cgroupBase: string | undefined): Confineme
               });
             return direct(tree(child.pid));
           },
-          discard: () =>
-            void tree(undefined)
-              .release()
-              .catch(() => undefined),
         };
       },
     };

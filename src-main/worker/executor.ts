@@ -11,6 +11,7 @@ import { findCgroupBase } from './host-tree.ts';
 import { probeSandbox, type Exposure, type Isolation } from './sandbox.ts';
 import type { TaskUsage } from './task-usage.ts';
 import { createTaskEnvironment, passEnvProblem } from './task-env.ts';
+import { taskLauncher, type TaskLauncher } from './task-launcher.ts';
 import { makeWorkDirs, removeJobDir, removeWorkDir } from './work-dir.ts';
 import {
   createTail,
@@ -39,6 +40,8 @@ export interface ExecutorOptions {
   passEnv?: readonly string[];
   /** Where PATH, LANG, LC_*, TZ and the passEnv names are read. Default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** What starts the task processes. Default: this process's spawn helper (task-launcher.ts). */
+  launcher?: TaskLauncher;
 }
 
 export interface TaskSpec {
@@ -186,6 +189,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     source: options.env ?? process.env,
     passEnv: options.passEnv ?? [],
   });
+  const launcher = options.launcher ?? taskLauncher();
   const running = new Set<RunningTask>();
   /** Task runs of each job directory not yet cleaned up: the last one removes the directory. */
   const inJobDir = new Map<string, number>();
@@ -210,6 +214,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
       const memoryLimitMb = task.ramMb;
       const io = {
         ...{ cwd, env, timeoutMs, killGraceMs, stdout, stderr, confinement, own: [own] },
+        launcher,
         memoryLimitMb,
       };
       current = startProcess(`${command} ${task.index}`, io);
@@ -294,12 +299,11 @@ export function createExecutor(options: ExecutorOptions): Executor {
         if (dirError !== undefined) return failed(`cannot create working directory: ${dirError}`);
         return settle({ exitCode: null, signal: null, durationMs: 0 });
       }
-      const main = start(task.command);
-      pid = main.pid;
+      main = start(task.command);
       return finish(main);
     }
 
-    let pid: number | undefined;
+    let main: ProcessRun | undefined;
     const problem = validateTask(task);
     const result = (
       problem === undefined
@@ -308,7 +312,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     ).finally(markExited);
     const handle: RunningTask = {
       get pid() {
-        return pid;
+        return main?.pid;
       },
       result,
       exited,

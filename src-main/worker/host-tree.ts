@@ -104,6 +104,23 @@ const SPARE_CGROUPS = 16;
 const baseOf = new Map<string, string>();
 /** cpu.stat counts for the life of a cgroup: what a kept one had counted before this run. */
 const usedBefore = new Map<string, number>();
+/**
+ * Cgroups once ended with cgroup.kill are never kept: on Linux 6.x kernels with the kill_seq
+ * counter, a process started into such a cgroup (clone3 CLONE_INTO_CGROUP, the spawn helper)
+ * compares the counter of its parent's cgroup with this one's and is SIGKILLed at birth.
+ */
+const killedOnce = new Set<string>();
+
+/** SIGKILL to every process of a task cgroup; false where the kernel has no cgroup.kill. */
+export function killCgroup(dir: string): boolean {
+  killedOnce.add(dir);
+  try {
+    writeFileSync(join(dir, 'cgroup.kill'), '1');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function cpuUsec(dir: string): number | undefined {
   try {
@@ -182,11 +199,7 @@ export function createCgroupTree(dir: string, pid: number | undefined): TaskTree
     },
     kill() {
       if (pid !== undefined) send(-pid, 'SIGKILL');
-      try {
-        writeFileSync(join(dir, 'cgroup.kill'), '1');
-      } catch {
-        for (const member of cgroupPids(dir)) send(member, 'SIGKILL');
-      }
+      if (!killCgroup(dir)) for (const member of cgroupPids(dir)) send(member, 'SIGKILL');
     },
     release: () => releaseCgroup(dir),
     suspend: () => freezeCgroup(dir, true),
@@ -201,7 +214,8 @@ export async function releaseCgroup(dir: string): Promise<void> {
   freezeCgroup(dir, false);
   // Killed processes leave the cgroup a moment after the signal: rmdir is EBUSY until then.
   for (let tries = 0; tries < 50; tries += 1) {
-    if (spare.length < SPARE_CGROUPS && baseOf.has(dir) && cgroupPids(dir).length === 0) {
+    const keep = spare.length < SPARE_CGROUPS && baseOf.has(dir) && !killedOnce.has(dir);
+    if (keep && cgroupPids(dir).length === 0) {
       spare.push(dir);
       return;
     }
@@ -222,6 +236,7 @@ export async function releaseCgroup(dir: string): Promise<void> {
 function forget(dir: string): void {
   baseOf.delete(dir);
   usedBefore.delete(dir);
+  killedOnce.delete(dir);
 }
 
 // --- /proc walk ------------------------------------------------------------------------------

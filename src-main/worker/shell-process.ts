@@ -1,11 +1,13 @@
 // Runs one shell command line for a task: through the platform shell, in its own process group
 // (and sandbox, see confinement.ts), with a bounded tail of its output and the kill rules of the
 // worker (SIGTERM, then SIGKILL to everything the command started).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants, setPriority } from 'node:os';
-import type { Confinement, Prepared, TaskTree } from './confinement.ts';
+import type { Readable } from 'node:stream';
+import type { Confinement, Launched, Prepared, TaskTree } from './confinement.ts';
 import { TASK_NICENESS } from './niceness.ts';
+import type { TaskChild } from './remote-child.ts';
+import type { TaskLauncher } from './task-launcher.ts';
 import type { TaskUsage } from './task-usage.ts';
 
 const isWindows = process.platform === 'win32';
@@ -79,6 +81,7 @@ export interface ProcessIo {
   stdout: Tail;
   stderr: Tail;
   confinement: Confinement;
+  launcher: TaskLauncher;
   /** The task's private directories that the sandbox shows besides cwd. */
   own: readonly string[];
   /** Stopped when its processes hold more resident memory than this (MB); no limit when absent. */
@@ -114,20 +117,18 @@ function createStopper(tree: TaskTree, graceMs: number) {
 export function startProcess(commandLine: string, io: ProcessIo): ProcessRun {
   const started = performance.now();
   let prepared: Prepared | undefined;
-  let child: ChildProcess;
+  let child: TaskChild;
   try {
-    prepared = io.confinement.prepare(commandLine, io.cwd, io.own);
+    prepared = io.confinement.prepare(commandLine, io.cwd, io.own, io.launcher.enters);
     const [file, args] =
       NICE === undefined || prepared.niced
         ? [prepared.file, prepared.args]
         : [NICE, ['-n', String(TASK_NICENESS), prepared.file, ...prepared.args]];
-    child = spawn(file, args, {
+    child = io.launcher.spawn(file, args, {
       cwd: io.cwd,
       env: io.env,
-      stdio: ['ignore', 'pipe', 'pipe', ...new Array<'pipe'>(prepared.extraPipes).fill('pipe')],
-      detached: !isWindows,
-      windowsHide: true,
-      windowsVerbatimArguments: isWindows,
+      extraPipes: prepared.extraPipes,
+      ...(prepared.enter === undefined ? {} : { enter: prepared.enter }),
     });
   } catch (err) {
     prepared?.discard();
@@ -143,25 +144,44 @@ export function startProcess(commandLine: string, io: ProcessIo): ProcessRun {
       usage: none,
     };
   }
-  const file = prepared.file;
+  const { file, attach, discard } = prepared;
   for (const [stream, tail] of [
-    [child.stdout, io.stdout],
-    [child.stderr, io.stderr],
+    [child.stdio[1] as Readable | undefined, io.stdout],
+    [child.stdio[2] as Readable | undefined, io.stderr],
   ] as const) {
     stream?.setEncoding('utf8');
     stream?.on('data', (chunk: string) => tail.push(chunk));
     stream?.on('error', (err) => tail.note(`[kestrel] output lost: ${err.message}`));
   }
-  // Windows has no nice(1): the priority class is set as soon as the process exists.
-  if (NICE === undefined && !prepared.niced && child.pid !== undefined) {
-    try {
-      setPriority(child.pid, isWindows ? constants.priority.PRIORITY_BELOW_NORMAL : TASK_NICENESS);
-    } catch {
-      // It may have ended already.
+  // Through the spawn helper the process exists a moment after this returns: what is asked of it
+  // meanwhile (terminate, suspend) is done once it does.
+  let launched: Launched | undefined;
+  let group: ReturnType<typeof createStopper> | undefined;
+  let terminateWanted = false;
+  let suspended = false;
+  const onSpawn = () => {
+    // Windows has no nice(1): the priority class is set as soon as the process exists.
+    if (NICE === undefined && !prepared.niced && child.pid !== undefined) {
+      try {
+        setPriority(
+          child.pid,
+          isWindows ? constants.priority.PRIORITY_BELOW_NORMAL : TASK_NICENESS,
+        );
+      } catch {
+        // It may have ended already.
+      }
     }
+    launched = attach(child, (line) => io.stderr.note(line));
+    group = createStopper(launched.tree, io.killGraceMs);
+    if (suspended) launched.tree.suspend();
+    if (terminateWanted) terminateAll();
+  };
+  if (child.pid !== undefined) onSpawn();
+  else child.once('spawn', onSpawn);
+  function terminateAll(): void {
+    if (group === undefined) terminateWanted = true;
+    else group.terminate();
   }
-  const launched = prepared.attach(child, (line) => io.stderr.note(line));
-  const group = createStopper(launched.tree, io.killGraceMs);
   let timedOut = false;
   // The time limit counts the time the command may run: a suspension stops the clock.
   let left = io.timeoutMs;
@@ -172,7 +192,7 @@ export function startProcess(commandLine: string, io: ProcessIo): ProcessRun {
     armedAt = performance.now();
     timer = setTimeout(() => {
       timedOut = true;
-      group.terminate();
+      terminateAll();
     }, left);
   };
   const disarm = () => {
@@ -182,11 +202,10 @@ export function startProcess(commandLine: string, io: ProcessIo): ProcessRun {
     left = Math.max(1, left - (performance.now() - armedAt));
   };
   arm();
-  let suspended = false;
   let overMemoryMb: number | undefined;
   let lastCpu: number | undefined;
   const usage = () => {
-    const now = launched.tree.usage();
+    const now = launched?.tree.usage();
     if (now !== undefined) lastCpu = Math.max(lastCpu ?? 0, now.cpuSeconds);
     return now;
   };
@@ -198,8 +217,8 @@ export function startProcess(commandLine: string, io: ProcessIo): ProcessRun {
           const rss = usage()?.rssMb;
           if (rss === undefined || rss <= limit || overMemoryMb !== undefined) return;
           overMemoryMb = Math.round(rss);
-          group.terminate();
-          if (suspended) launched.tree.resume(); // a stopped process acts on SIGTERM only once it runs
+          terminateAll();
+          if (suspended) launched?.tree.resume(); // a stopped process acts on SIGTERM only once it runs
         }, MEMORY_CHECK_MS);
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const ended = new Promise<{ code: number | null; signal: string | null } | { error: Error }>(
@@ -208,6 +227,9 @@ export function startProcess(commandLine: string, io: ProcessIo): ProcessRun {
       child.on('error', (error) => resolve({ error }));
     },
   );
+  const destroyPipes = () => {
+    for (const stream of child.stdio) stream?.destroy();
+  };
 
   const end = (async (): Promise<ProcessEnd> => {
     const first = await ended;
@@ -215,50 +237,61 @@ export function startProcess(commandLine: string, io: ProcessIo): ProcessRun {
     clearTimeout(timer);
     clearInterval(memoryCheck);
     if ('error' in first) {
-      for (const stream of child.stdio) stream?.destroy();
-      await launched.tree.release().catch(() => undefined);
-      const error = `could not start ${file}: ${first.error.message}`;
-      return { exitCode: null, signal: null, timedOut, durationMs, error };
+      destroyPipes();
+      if (launched === undefined) {
+        discard();
+        const error = `could not start ${file}: ${first.error.message}`;
+        return { exitCode: null, signal: null, timedOut, durationMs, error };
+      }
+      // It ran, but nothing tells its end any more (the spawn helper died): all of it is killed.
+      launched.tree.kill();
+      await launched.tree.release().catch((err: unknown) => {
+        io.stderr.note(`[kestrel] ${message(err)}`);
+      });
+      return { exitCode: null, signal: null, timedOut, durationMs, error: first.error.message };
     }
+    const { tree, exit } = launched ?? attach(child, (line) => io.stderr.note(line));
     // Processes the command left running in its group would outlive the task and its
     // working directory, and keep the output pipes open: they are stopped like a cancel.
-    group.terminate();
+    terminateAll();
     let capTimer: NodeJS.Timeout | undefined;
     await Promise.race([
       closed,
       new Promise((resolve) => (capTimer = setTimeout(resolve, io.killGraceMs + CLOSE_SLACK_MS))),
     ]);
     clearTimeout(capTimer);
-    await group.settle();
-    const shell = await launched.exit(first.code, first.signal);
-    for (const stream of child.stdio) stream?.destroy();
+    await group?.settle();
+    const shell = await exit(first.code, first.signal);
+    destroyPipes();
     usage(); // a cgroup still counts its ended processes until it is removed
     const cpu = lastCpu === undefined ? {} : { cpuSeconds: lastCpu };
-    await launched.tree.release().catch((err: unknown) => {
+    await tree.release().catch((err: unknown) => {
       io.stderr.note(`[kestrel] ${message(err)}`);
     });
     const over = overMemoryMb === undefined ? {} : { overMemoryMb };
     return { ...shell, timedOut, durationMs, ...over, ...cpu };
   })();
   return {
-    pid: child.pid,
+    get pid() {
+      return child.pid;
+    },
     end,
     terminate() {
-      group.terminate();
+      terminateAll();
       // A stopped process acts on SIGTERM only once it runs again.
-      if (suspended) launched.tree.resume();
+      if (suspended) launched?.tree.resume();
       suspended = false;
     },
     suspend() {
       if (suspended) return;
       suspended = true;
       disarm();
-      launched.tree.suspend();
+      launched?.tree.suspend();
     },
     resume() {
       if (!suspended) return;
       suspended = false;
-      launched.tree.resume();
+      launched?.tree.resume();
       arm();
     },
     usage,

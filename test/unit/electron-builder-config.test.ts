@@ -69,6 +69,10 @@ describe('electron-builder.yml', () => {
     expect(config).not.toHaveProperty('extraMetadata');
     expect(config.files).toContain('dist/**/*');
     expect(existsSync(join(ROOT, 'dist', 'renderer'))).toBe(true); // npm ci builds it
+    // So does it the worker's spawn helper on Linux, which runs from outside the archive.
+    if (process.platform === 'linux')
+      expect(existsSync(join(ROOT, 'dist', 'native', 'kestrel-spawn'))).toBe(true);
+    expect(config.asarUnpack).toEqual(['dist/native/**']);
     const hook = (await import(join(ROOT, config.afterPack))) as { default: unknown };
     expect(typeof hook.default).toBe('function');
     // The fuses are the hook's: electron-builder's own electronFuses would flip them again.

@@ -20,6 +20,7 @@ import {
   startProcess,
   type ProcessRun,
 } from '../../../src-main/worker/shell-process.ts';
+import { taskLauncher } from '../../../src-main/worker/task-launcher.ts';
 import { createGovernor } from '../../../src-main/volunteer/governor.ts';
 import { cpuOf, expectStopped, newMarker, until } from '../../harness/cpu-time.ts';
 import { FIXTURES } from '../../harness/task-output.ts';
@@ -66,6 +67,7 @@ function spin(confinement: Confinement, marker: string): ProcessRun {
     env: { PATH: process.env.PATH },
     timeoutMs: undefined,
     killGraceMs: 300,
+    launcher: taskLauncher(),
     stdout: createTail(1000),
     stderr: createTail(1000),
     confinement,

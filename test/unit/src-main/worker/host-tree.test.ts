@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createHostConfinement } from '../../../../src-main/worker/confinement.ts';
 import { taskProcesses } from '../../../../src-main/worker/host-tree.ts';
 import { createTail, startProcess } from '../../../../src-main/worker/shell-process.ts';
+import { taskLauncher } from '../../../../src-main/worker/task-launcher.ts';
 import { newMarker, processesWith } from './task-processes.ts';
 
 const entry = (pid: number, ppid: number, pgid: number, sid: number) => ({
@@ -39,6 +40,7 @@ describe.runIf(process.platform === 'linux')('the /proc walk', { timeout: 30_000
       env: { PATH: process.env.PATH },
       timeoutMs: undefined,
       killGraceMs: 300,
+      launcher: taskLauncher(),
       stdout: createTail(100),
       stderr: createTail(100),
       confinement,

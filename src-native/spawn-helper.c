@@ -412,9 +412,11 @@ static void requests(void) {
 
 int main(void) {
 #ifdef PR_SET_PDEATHSIG
-  // Gone with the worker even should its end of our stdin stay open somewhere.
+  // Gone with the worker even should its end of our stdin stay open somewhere; and gone already
+  // if it died before this was set (the parent is another then; it may be pid 1 in a container).
+  pid_t worker = getppid();
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() == 1) return 0;
+  if (getppid() != worker) return 0;
 #endif
   signal(SIGPIPE, SIG_IGN);
   if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) < 0) die("pipe");

@@ -121,6 +121,16 @@ describe.runIf(process.platform === 'linux')('the spawn helper', () => {
     },
   );
 
+  it.each(confinements)(
+    'in %s: gives the task its stdin, stdout and stderr, and no other descriptor',
+    async (_name, make) => {
+      // ls's own descriptor of the directory it lists is 3.
+      const listing = run(launcher(), make(), 'exec ls /proc/self/fd');
+      expect(await listing.started.end).toMatchObject({ exitCode: 0, signal: null });
+      expect(listing.stdout.text().trim().split('\n').map(Number).sort()).toEqual([0, 1, 2, 3]);
+    },
+  );
+
   it('keeps the tail of tasks that flood their output, four at once', async () => {
     const through = launcher();
     const confinement = (confinements.at(-1) ?? confinements[0])?.[1]() as Confinement;

@@ -102,8 +102,10 @@ const joinCgroup = (dir: string, pid: number): Promise<void> =>
 const gateOf = (child: TaskChild, fd: number): Writable | undefined =>
   (child.stdio[fd] as Writable | null | undefined) ?? undefined;
 
-const signalName = (n: number): string =>
-  Object.entries(constants.signals).find(([, value]) => value === n)?.[0] ?? `SIG${n}`;
+/** The name of a signal number, as Node gives it (`SIGTERM`). */
+export const signalName = (n: number): NodeJS.Signals =>
+  (Object.entries(constants.signals).find(([, value]) => value === n)?.[0] ??
+    `SIG${n}`) as NodeJS.Signals;
 
 function send(pid: number, signal: NodeJS.Signals): void {
   try {

@@ -7,8 +7,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { signalName } from './confinement.ts';
 import { RemoteChild, TaskChildLostError, type TaskChild } from './remote-child.ts';
 import {
   createFrameReader,
@@ -63,10 +63,6 @@ export function builtHelper(): string | undefined {
 /** A child's stdio pipes are sockets (ref/unref), typed as plain streams. */
 const pipeOf = (stream: NodeJS.ReadableStream | NodeJS.WritableStream | null): Socket | null =>
   stream as Socket | null;
-
-const signalName = (n: number): NodeJS.Signals =>
-  (Object.entries(constants.signals).find(([, value]) => value === n)?.[0] ??
-    `SIG${n}`) as NodeJS.Signals;
 
 interface Helper {
   process: ChildProcess;
